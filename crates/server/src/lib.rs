@@ -1,0 +1,1 @@
+//! Passport's HTTP server.

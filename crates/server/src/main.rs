@@ -1,0 +1,3 @@
+//! `passport-server`: tracing, config, build, run.
+
+fn main() {}
