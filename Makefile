@@ -1,19 +1,67 @@
-# The commands. `make test` runs exactly what CI runs.
+# Passport's commands. `make test` runs exactly what CI runs (.ci/run calls it).
 SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
 CARGO ?= cargo
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+SERVER_BIN := $(TARGET_DIR)/debug/passport-server
 
-.PHONY: run test lint fmt-check clippy test-rust
+.PHONY: run test deps fmt-check clippy test-rust test-web bench bench-peer load samples gallery ocr screenshots up down
 
+## The server with the page on the embedded defaults (memory store, log SMS
+## sender): http://127.0.0.1:8080/
 run:
-	$(CARGO) run --release -p passport-server --bin passport-server
+	$(CARGO) run --release --locked -p passport-server --bin passport-server
 
-test: fmt-check clippy test-rust
+## Everything CI runs: install what is missing, fmt, clippy, Rust tests against
+## a private redis-server, browser tests in headless Chromium. One debug build
+## serves the Rust tests and the browser tests.
+test: deps fmt-check clippy test-rust test-web
+
+deps:
+	scripts/install-test-deps.sh
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 test-rust:
-	$(CARGO) test --workspace --all-features
+	$(CARGO) test --locked --workspace --all-features
+
+test-web:
+	test -x "$(SERVER_BIN)" || $(CARGO) build --locked -p passport-server --all-features
+	PASSPORT_SERVER_BIN="$(SERVER_BIN)" node --test web/tests/*.test.mjs
+
+## Criterion benches (figures in docs/benchmarks.md).
+bench:
+	$(CARGO) bench --locked -p passport-captcha-render -p passport-code-store --all-features
+
+## The peer baseline (the published `captcha` crate); a separate crate so the
+## tests never build it.
+bench-peer:
+	cd bench/peer-captcha && CARGO_TARGET_DIR="$(TARGET_DIR)/peer" $(CARGO) bench
+
+## The server under wrk (Redis and memory store).
+load:
+	scripts/load.sh
+
+## 24 sample captchas named by their answer, in target/samples.
+samples:
+	$(CARGO) run --release --locked -p passport-captcha-render --example samples -- --count 24 --out $(TARGET_DIR)/samples
+
+## How often tesseract reads a captcha.
+ocr:
+	scripts/ocr-check.sh
+
+## Screenshots of the page at desktop and phone width, into docs/screenshots/.
+screenshots: deps
+	test -x "$(SERVER_BIN)" || $(CARGO) build --locked -p passport-server --all-features
+	PASSPORT_SERVER_BIN="$(SERVER_BIN)" node web/tests/screenshots.mjs
+
+## The dev stack: Redis and the server in containers.
+up:
+	docker compose up --build -d
+
+down:
+	docker compose down
