@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Load benchmark of the running server under wrk (run by `make load`).
+#
+# Builds the release server, starts a private redis-server on a free port and
+# the server (Redis store, the discard SMS sender, per-IP and global limits off,
+# warn-level logs), then runs wrk on loopback:
+#   image_code (Redis) at 16 and 64 connections,
+#   sms_code   (Redis) at 64 connections, with captchas seeded beforehand,
+#   image_code (memory store) at 64 connections, for comparison.
+# For each it prints req/s, p50, p99, errors, the server's CPU µs per request,
+# Redis commands per request and the server's peak RSS. RUNS (default 3) runs
+# per case; the last line of each case is the median. Stops all it started.
+#
+# Env: RUNS=3 DURATION=10s THREADS=2 PIN=1 (pin server to CPU 0, wrk and redis to CPU 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+PIN=${PIN:-0}
+export WRK_DIR="$ROOT/scripts/wrk"
+
+command -v wrk >/dev/null || { echo "load.sh: wrk missing (apt-get install wrk)" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "load.sh: redis-server missing" >&2; exit 1; }
+
+cargo build --release --locked -p passport-server --bin passport-server
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/passport-server
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pin() { if [ "$PIN" = 1 ]; then echo "taskset -c $1"; fi; }
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+REDIS_PORT=$(free_port)
+$(pin 1) redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --maxmemory-policy noeviction --dir /tmp >/dev/null &
+PIDS+=($!)
+until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.05; done
+
+SERVER_PID=""
+start_server() { # $1 = backend
+  local port; port=$(free_port)
+  PASSPORT__SERVER__HOST=127.0.0.1 PASSPORT__SERVER__PORT=$port PASSPORT__SERVER__METRICS_ADDR= \
+  PASSPORT__STORE__BACKEND=$1 PASSPORT__STORE__REDIS__URL=redis://127.0.0.1:$REDIS_PORT \
+  PASSPORT__STORE__MEMORY__MAX_ENTRIES=5000000 \
+  PASSPORT__SMS__SENDER=discard PASSPORT__SMS__GLOBAL_PER_HOUR=0 \
+  PASSPORT__LIMITS__IMAGE_CODES_PER_IP_PER_MINUTE=0 PASSPORT__LIMITS__SMS_PER_IP_PER_HOUR=0 \
+  PASSPORT__LOG__LEVEL=warn \
+    $(pin 0) "$BIN" >/tmp/passport-load-server.log 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  URL=http://127.0.0.1:$port
+  until curl -fs "$URL/healthz" >/dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat /tmp/passport-load-server.log >&2; exit 1; }
+    sleep 0.05
+  done
+}
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+redis_cmds() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
+peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+TICK=$(getconf CLK_TCK)
+
+seed_captchas() { # $1 = base: THREADS blocks of 200,000 solved captchas
+  awk -v base="$1" -v threads="$THREADS" 'BEGIN {
+    for (t = 0; t < threads; t++) for (n = 0; n < 200000; n++) {
+      k = base + t * 1000000 + n; id = sprintf("00000000-0000-4000-8000-%012d", k)
+      key = "ImageCode_" id
+      printf "*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$4\r\nACEF\r\n$2\r\nEX\r\n$3\r\n900\r\n", length(key), key
+    } }' | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+}
+
+results=()
+run_case() { # $1 = name, $2 = lua, $3 = connections, $4 = method label
+  local name=$1 lua=$2 conns=$3 lines=()
+  for run in $(seq 1 "$RUNS"); do
+    if [ "$lua" = sms_code ]; then
+      export SEED_BASE=$(( run * 10000000 )) SEED_STRIDE=1000000
+      seed_captchas "$SEED_BASE"
+    fi
+    local t0 c0 out
+    t0=$(cpu_ticks "$SERVER_PID"); c0=$(redis_cmds)
+    out=$($(pin 1) wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s "$WRK_DIR/$lua.lua" "$URL" | grep '^RESULT')
+    local t1 c1 reqs
+    t1=$(cpu_ticks "$SERVER_PID"); c1=$(redis_cmds)
+    reqs=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$out")
+    local cpu_us cmds
+    cpu_us=$(awk -v a="$t0" -v b="$t1" -v r="$reqs" -v hz="$TICK" 'BEGIN {printf "%.1f", (b-a)/hz*1e6/r}')
+    cmds=$(awk -v a="$c0" -v b="$c1" -v r="$reqs" 'BEGIN {printf "%.2f", (b-a)/r}')
+    local line="${out#RESULT } cpu_us_per_req=$cpu_us redis_cmds_per_req=$cmds rss_peak_mb=$(peak_rss_mb "$SERVER_PID")"
+    echo "$name c=$conns run $run: $line"
+    lines+=("$line")
+  done
+  local med
+  med=$(printf '%s\n' "${lines[@]}" | sed -E 's/.*rps=([0-9.]+).*/\1 &/' | sort -n | awk -v m=$(( (RUNS + 1) / 2 )) 'NR == m {$1=""; print substr($0, 2)}')
+  echo "$name c=$conns MEDIAN: $med"
+  results+=("| $name | $conns | $med |")
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); pin=$PIN; $(wrk -v 2>&1 | head -1)"
+start_server redis
+run_case "image_code redis" image_code 16
+run_case "image_code redis" image_code 64
+run_case "sms_code redis" sms_code 64
+stop_server
+start_server memory
+run_case "image_code memory" image_code 64
+stop_server
+
+echo
+echo "| case | connections | median of $RUNS runs |"
+echo "|---|---|---|"
+printf '%s\n' "${results[@]}"
