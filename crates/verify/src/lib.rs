@@ -8,10 +8,10 @@ pub mod types;
 
 mod passport;
 
-pub use error::{Lang, VerifyError};
+pub use error::{Lang, Limit, VerifyError};
 pub use passport::Passport;
-pub use policy::Policy;
-pub use sender::{LogSender, RecordingSender, SendError, SmsMessage, SmsSender};
+pub use policy::{Policy, PolicyError};
+pub use sender::{DiscardSender, LogSender, RecordingSender, SendError, SmsMessage, SmsSender};
 pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
 
 pub use captcha_render::{Captcha, Renderer};

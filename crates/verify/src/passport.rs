@@ -1,14 +1,27 @@
 //! [`Passport`]: the operations.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use captcha_render::{Captcha, Renderer};
-use code_store::SharedStore;
+use code_store::{CodeCheck, Count, SharedStore};
+use rand::RngExt;
+use subtle::ConstantTimeEq;
 
-use crate::error::VerifyError;
+use crate::error::{Limit, VerifyError};
+use crate::keys;
 use crate::policy::Policy;
-use crate::sender::SmsSender;
-use crate::types::{ClientIp, ImageCodeId, Mobile, SmsCode};
+use crate::sender::{SmsMessage, SmsSender};
+use crate::types::{ClientIp, ImageCodeId, Mobile, ParseError, SmsCode};
+
+/// Longest typed captcha text looked at, after trimming (in characters).
+const MAX_TYPED_CHARS: usize = 32;
+/// Longest raw typed text even trimmed: bounds the work spent on junk.
+const MAX_TYPED_BYTES: usize = 256;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(60 * 60);
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The rules over a store, a renderer and an SMS sender. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -26,6 +39,9 @@ struct Inner {
 
 impl Passport {
     /// Builds the rules over their parts.
+    ///
+    /// `policy` is taken as it is; check it first with [`Policy::validate`]
+    /// when it comes from configuration.
     pub fn new(
         store: SharedStore,
         sender: Arc<dyn SmsSender>,
@@ -48,38 +64,284 @@ impl Passport {
     }
 
     /// Per-IP limit, render, store the answer under `ImageCode_<id>`.
+    ///
+    /// Asking again with the same id replaces the earlier answer.
     pub async fn issue_captcha(
         &self,
-        _id: &ImageCodeId,
-        _ip: &ClientIp,
+        id: &ImageCodeId,
+        ip: &ClientIp,
     ) -> Result<Captcha, VerifyError> {
-        let _ = (&self.inner.store, &self.inner.sender, &self.inner.renderer);
-        unimplemented!()
+        let inner = &*self.inner;
+        self.count(
+            keys::image_codes_per_ip(ip),
+            inner.policy.image_codes_per_ip_per_minute,
+            MINUTE,
+            Limit::ImageCodesPerIp,
+        )
+        .await?;
+        // Drawing a small image takes about a millisecond; it stays on the
+        // calling task rather than paying a hop to the blocking pool. The
+        // thread-local CSPRNG handle is dropped before the next await.
+        let captcha = inner.renderer.generate(&mut rand::rng())?;
+        inner
+            .store
+            .put(
+                &keys::image_code(id),
+                &captcha.text,
+                inner.policy.captcha_ttl,
+            )
+            .await?;
+        Ok(captcha)
     }
 
     /// Per-IP limit, take the captcha, compare, per-mobile limits, make,
     /// store and send a 6-digit code.
+    ///
+    /// Any attempt uses the captcha up, right or wrong. When the sender
+    /// fails, everything this call reserved is given back (code, interval,
+    /// daily and global counts), so the user can retry at once with a new
+    /// captcha. A store error fails closed: nothing is sent.
     pub async fn send_sms_code(
         &self,
-        _mobile: &Mobile,
-        _typed: &str,
-        _id: &ImageCodeId,
-        _ip: &ClientIp,
+        mobile: &Mobile,
+        typed: &str,
+        id: &ImageCodeId,
+        ip: &ClientIp,
     ) -> Result<(), VerifyError> {
-        unimplemented!()
+        let inner = &*self.inner;
+        let policy = &inner.policy;
+        let store = &inner.store;
+        let typed = check_typed(typed)?;
+
+        // Round trips on the success path: per-IP, take, interval, daily,
+        // global, put_code (six, fewer when limits are off). Per-IP and take
+        // could be pipelined; interval, daily, global and put_code could be
+        // one server-side script returning which limit failed. Both need new
+        // store operations; the trait keeps them separate for now.
+        self.count(
+            keys::sms_per_ip(ip),
+            policy.sms_per_ip_per_hour,
+            HOUR,
+            Limit::SmsPerIp,
+        )
+        .await?;
+
+        let stored = store.take(&keys::image_code(id)).await?;
+        let Some(stored) = stored else {
+            return Err(VerifyError::CaptchaMissing);
+        };
+        if !same_text(typed, &stored) {
+            return Err(VerifyError::CaptchaWrong);
+        }
+
+        let mut reserved = Reserved::default();
+        let result = self.reserve_and_send(mobile, &mut reserved).await;
+        if result.is_err() {
+            self.give_back(mobile, reserved).await;
+        }
+        result
+    }
+
+    /// The steps after a solved captcha; records in `reserved` what it has
+    /// taken, so the caller can give it back on any error.
+    async fn reserve_and_send(
+        &self,
+        mobile: &Mobile,
+        reserved: &mut Reserved,
+    ) -> Result<(), VerifyError> {
+        let inner = &*self.inner;
+        let policy = &inner.policy;
+        let store = &inner.store;
+
+        if !policy.sms_interval.is_zero() {
+            // A counter rather than SET NX: one round trip either way, and
+            // its remaining TTL is the exact Retry-After.
+            let key = keys::sms_interval(mobile);
+            let count = store.incr(&key, policy.sms_interval).await?;
+            if count.value > 1 {
+                // Not ours: another send holds the interval.
+                return Err(limited(Limit::SmsInterval, count));
+            }
+            reserved.interval = Some(key);
+        }
+
+        if policy.sms_daily_cap > 0 {
+            let key = keys::sms_daily(mobile);
+            let count = store.incr(&key, DAY).await?;
+            reserved.daily = Some(key);
+            if count.value > u64::from(policy.sms_daily_cap) {
+                return Err(limited(Limit::SmsDailyCap, count));
+            }
+        }
+
+        if policy.sms_global_per_hour > 0 {
+            let count = store.incr(keys::SMS_GLOBAL, HOUR).await?;
+            reserved.global = true;
+            if count.value > u64::from(policy.sms_global_per_hour) {
+                tracing::warn!("global SMS cap reached; sends refused until the hour ends");
+                return Err(limited(Limit::SmsGlobal, count));
+            }
+        }
+
+        let (code, id) = new_code_and_id();
+        let code_key = keys::sms_code(mobile);
+        // Marked before the call: a put that timed out may still have landed.
+        reserved.code = Some(code_key.clone());
+        store
+            .put_code(&code_key, code.as_str(), policy.sms_ttl)
+            .await?;
+
+        let message = SmsMessage {
+            mobile: mobile.clone(),
+            code,
+            ttl: policy.sms_ttl,
+            id,
+        };
+        inner.sender.send(&message).await?;
+        Ok(())
+    }
+
+    /// Gives back what a failed send reserved, concurrently, best effort: a
+    /// failure here is logged and the original error stands.
+    async fn give_back(&self, mobile: &Mobile, reserved: Reserved) {
+        let store = &self.inner.store;
+        let code = async {
+            if let Some(key) = &reserved.code {
+                store.delete(key).await?;
+            }
+            Ok(())
+        };
+        let interval = async {
+            if let Some(key) = &reserved.interval {
+                store.delete(key).await?;
+            }
+            Ok(())
+        };
+        let daily = async {
+            if let Some(key) = &reserved.daily {
+                store.decr(key).await?;
+            }
+            Ok(())
+        };
+        let global = async {
+            if reserved.global {
+                store.decr(keys::SMS_GLOBAL).await?;
+            }
+            Ok(())
+        };
+        let results: [Result<(), code_store::StoreError>; 4] = {
+            let (a, b, c, d) = tokio::join!(code, interval, daily, global);
+            [a, b, c, d]
+        };
+        for error in results.into_iter().filter_map(Result::err) {
+            tracing::warn!(mobile = %mobile.masked(), %error, "could not give back an SMS reservation");
+        }
     }
 
     /// Checks a code once; void after `max_attempts` wrong checks.
-    pub async fn check_sms_code(
-        &self,
-        _mobile: &Mobile,
-        _code: &SmsCode,
-    ) -> Result<(), VerifyError> {
-        unimplemented!()
+    ///
+    /// Atomic in the store: of many concurrent checks with the right code,
+    /// exactly one is accepted.
+    pub async fn check_sms_code(&self, mobile: &Mobile, code: &SmsCode) -> Result<(), VerifyError> {
+        let inner = &*self.inner;
+        let outcome = inner
+            .store
+            .check_code(
+                &keys::sms_code(mobile),
+                code.as_str(),
+                inner.policy.max_attempts,
+            )
+            .await?;
+        match outcome {
+            CodeCheck::Accepted => Ok(()),
+            CodeCheck::Rejected { attempts_left } => {
+                Err(VerifyError::SmsCodeWrong { attempts_left })
+            }
+            CodeCheck::Missing => Err(VerifyError::SmsCodeMissing),
+        }
     }
 
     /// `Ok` when the store answers.
     pub async fn ready(&self) -> Result<(), VerifyError> {
         Ok(self.inner.store.ping().await?)
+    }
+
+    /// Counts one event against a fixed-window limit; `cap` 0 disables it.
+    /// Refused events still count: a client hammering a limit does not
+    /// shorten its own wait.
+    async fn count(
+        &self,
+        key: String,
+        cap: u32,
+        window: Duration,
+        limit: Limit,
+    ) -> Result<(), VerifyError> {
+        if cap == 0 {
+            return Ok(());
+        }
+        let count = self.inner.store.incr(&key, window).await?;
+        if count.value > u64::from(cap) {
+            return Err(limited(limit, count));
+        }
+        Ok(())
+    }
+}
+
+/// What one send has taken from the store so far.
+#[derive(Debug, Default)]
+struct Reserved {
+    interval: Option<String>,
+    daily: Option<String>,
+    global: bool,
+    code: Option<String>,
+}
+
+/// Checks the typed captcha text before any store call; returns it trimmed.
+///
+/// Non-ASCII text is let through to the comparison (and fails it against an
+/// ASCII answer); control characters never belong in an answer.
+fn check_typed(typed: &str) -> Result<&str, ParseError> {
+    if typed.len() > MAX_TYPED_BYTES {
+        return Err(ParseError::Malformed("image_code"));
+    }
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(ParseError::Missing("image_code"));
+    }
+    if typed.chars().count() > MAX_TYPED_CHARS || typed.chars().any(char::is_control) {
+        return Err(ParseError::Malformed("image_code"));
+    }
+    Ok(typed)
+}
+
+/// Trimmed, ASCII case-insensitive, and constant time in the contents (the
+/// length of an answer is no secret: the image shows it).
+fn same_text(typed: &str, stored: &str) -> bool {
+    let typed = typed.trim().to_ascii_lowercase();
+    let stored = stored.trim().to_ascii_lowercase();
+    typed.as_bytes().ct_eq(stored.as_bytes()).into()
+}
+
+/// A uniform 6-digit code (leading zeros kept) and a UUID v4 idempotency key,
+/// both from the thread-local CSPRNG (ChaCha, seeded from the OS).
+fn new_code_and_id() -> (SmsCode, String) {
+    let mut rng = rand::rng();
+    // Uniform over the range (rejection sampling inside), not `% 1_000_000`.
+    let n: u32 = rng.random_range(0..1_000_000);
+    let id = uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .hyphenated()
+        .to_string();
+    (SmsCode::from_digits(format!("{n:06}")), id)
+}
+
+/// A rate-limit error waiting until the window ends, in whole seconds
+/// (rounded up, at least 1), as a `Retry-After` header carries it.
+fn limited(limit: Limit, count: Count) -> VerifyError {
+    let ttl = count.ttl;
+    let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
+    VerifyError::RateLimited {
+        limit,
+        retry_after: Duration::from_secs(secs.max(1)),
     }
 }

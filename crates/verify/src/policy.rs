@@ -37,3 +37,37 @@ impl Default for Policy {
         }
     }
 }
+
+/// A [`Policy`] value that cannot work; names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid policy value `{field}`: {reason}")]
+pub struct PolicyError {
+    /// The field of [`Policy`] at fault (`sms_ttl`, `max_attempts`, ...).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl Policy {
+    /// Checks every value: TTLs must be positive (at least 1 ms) and `max_attempts` at least
+    /// 1. Zero is allowed for the rate limits only, where it disables them.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        // Stores keep expiry in whole milliseconds at best: anything shorter
+        // would round to "no TTL" or to an error there.
+        const MIN_TTL: Duration = Duration::from_millis(1);
+        let bad = |field, reason| Err(PolicyError { field, reason });
+        if self.captcha_ttl < MIN_TTL {
+            return bad("captcha_ttl", "must be at least 1 ms");
+        }
+        if self.sms_ttl < MIN_TTL {
+            return bad("sms_ttl", "must be at least 1 ms");
+        }
+        if !self.sms_interval.is_zero() && self.sms_interval < MIN_TTL {
+            return bad("sms_interval", "must be 0 (off) or at least 1 ms");
+        }
+        if self.max_attempts == 0 {
+            return bad("max_attempts", "must be at least 1");
+        }
+        Ok(())
+    }
+}

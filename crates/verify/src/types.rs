@@ -1,6 +1,9 @@
 //! Parsed input: every value is checked here, at the edge, before any store call.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// Why an input value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,18 +24,43 @@ pub enum ParseError {
 pub struct ImageCodeId(String);
 
 impl ImageCodeId {
-    /// Parses a UUID of at most 36 characters.
-    pub fn parse(_raw: &str) -> Result<Self, ParseError> {
-        unimplemented!()
+    /// The longest id accepted: a hyphenated UUID.
+    pub const MAX_LEN: usize = 36;
+
+    /// Parses a UUID of at most 36 characters (hyphenated or simple form, any
+    /// case); the result is lower-case hyphenated.
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        if raw.is_empty() {
+            return Err(ParseError::Missing("image_code_id"));
+        }
+        // The length cap also rules out the braced and `urn:uuid:` forms, so
+        // one id has one spelling in a key.
+        if raw.len() > Self::MAX_LEN {
+            return Err(ParseError::Malformed("image_code_id"));
+        }
+        let uuid =
+            uuid::Uuid::try_parse(raw).map_err(|_| ParseError::Malformed("image_code_id"))?;
+        Ok(Self(uuid.hyphenated().to_string()))
     }
+
     /// The normalised id.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
+impl std::fmt::Display for ImageCodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A mobile number that matched a [`MobileRule`] (`+86` stripped).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Its `Debug` and `Display` forms are masked (`138****5678`) so a number
+/// never reaches a log line whole by accident; [`Mobile::as_str`] gives the
+/// number itself.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Mobile(String);
 
 impl Mobile {
@@ -40,52 +68,137 @@ impl Mobile {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
     /// The number with its middle digits hidden (`138****5678`), for logs.
     pub fn masked(&self) -> String {
-        unimplemented!()
+        let s = &self.0;
+        // Only ASCII is ever accepted, so byte slicing is on char boundaries.
+        if s.len() >= 8 && s.is_ascii() {
+            format!("{}****{}", &s[..3], &s[s.len() - 4..])
+        } else {
+            "****".to_owned()
+        }
+    }
+}
+
+impl std::fmt::Debug for Mobile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Mobile").field(&self.masked()).finish()
+    }
+}
+
+impl std::fmt::Display for Mobile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
     }
 }
 
 /// The pattern a mobile number must match (default: mainland China).
 #[derive(Debug, Clone)]
 pub struct MobileRule {
-    _pattern: String,
+    pattern: String,
+    regex: Regex,
 }
+
+static DEFAULT_RULE: LazyLock<MobileRule> = LazyLock::new(|| {
+    MobileRule::new(MobileRule::DEFAULT_PATTERN)
+        .unwrap_or_else(|e| unreachable!("the default mobile pattern compiles: {e}"))
+});
 
 impl MobileRule {
     /// The default pattern, `^1[3-9]\d{9}$` (ASCII digits only).
     pub const DEFAULT_PATTERN: &'static str = r"^1[3-9]\d{9}$";
 
+    /// The longest raw input looked at; anything longer is refused before
+    /// the regex runs.
+    pub const MAX_LEN: usize = 20;
+
     /// Builds a rule from a regular expression over ASCII digits.
-    pub fn new(_pattern: &str) -> Result<Self, ParseError> {
-        unimplemented!()
+    ///
+    /// The pattern must match the whole number: it is anchored at both ends
+    /// whether or not it says `^...$` itself. Whatever it allows, a number
+    /// only ever holds ASCII digits (and, for E.164 patterns, a leading `+`).
+    pub fn new(pattern: &str) -> Result<Self, ParseError> {
+        if pattern.is_empty() {
+            return Err(ParseError::Missing("mobile_pattern"));
+        }
+        let regex = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            // A configured pattern is trusted, but keep a typo from building
+            // a huge automaton.
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|_| ParseError::Malformed("mobile_pattern"))?;
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            regex,
+        })
     }
+
+    /// The pattern as configured.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
     /// Parses a mobile number (an optional `+86` prefix is accepted and stripped).
-    pub fn parse(&self, _raw: &str) -> Result<Mobile, ParseError> {
-        unimplemented!()
+    ///
+    /// Empty → [`ParseError::Missing`]; anything else that is not a number
+    /// the rule allows → [`ParseError::InvalidMobile`].
+    pub fn parse(&self, raw: &str) -> Result<Mobile, ParseError> {
+        if raw.is_empty() {
+            return Err(ParseError::Missing("mobile"));
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(ParseError::InvalidMobile);
+        }
+        let number = raw.strip_prefix("+86").unwrap_or(raw);
+        // Checked before the regex: `\d` is Unicode-aware by default and
+        // would accept full-width or Arabic-Indic digits.
+        let digits = number.strip_prefix('+').unwrap_or(number);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::InvalidMobile);
+        }
+        if !self.regex.is_match(number) {
+            return Err(ParseError::InvalidMobile);
+        }
+        Ok(Mobile(number.to_owned()))
     }
 }
 
 impl Default for MobileRule {
     fn default() -> Self {
-        Self {
-            _pattern: Self::DEFAULT_PATTERN.to_owned(),
-        }
+        DEFAULT_RULE.clone()
     }
 }
 
 /// An SMS code: exactly 6 ASCII digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SmsCode(String);
 
 impl SmsCode {
+    /// Digits in a code.
+    pub const LEN: usize = 6;
+
     /// Parses exactly 6 ASCII digits.
-    pub fn parse(_raw: &str) -> Result<Self, ParseError> {
-        unimplemented!()
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        if raw.is_empty() {
+            return Err(ParseError::Missing("sms_code"));
+        }
+        if raw.len() != Self::LEN || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseError::Malformed("sms_code"));
+        }
+        Ok(Self(raw.to_owned()))
     }
+
     /// The six digits.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+// A code is a secret: keep it out of `{:?}` in logs and panics.
+impl std::fmt::Debug for SmsCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmsCode(******)")
     }
 }
 
@@ -96,7 +209,32 @@ pub struct ClientIp(pub IpAddr);
 impl ClientIp {
     /// The part of the address a per-IP limit counts: the whole IPv4
     /// address, an IPv6 address's /64.
+    ///
+    /// An IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) counts as its IPv4
+    /// address, so a dual-stack listener cannot hand one client two budgets.
     pub fn limit_key(&self) -> String {
-        unimplemented!()
+        match self.0.to_canonical() {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                // One end site usually gets a whole /64: counting single
+                // addresses would let a client rotate through 2^64 of them.
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
+
+impl From<IpAddr> for ClientIp {
+    fn from(ip: IpAddr) -> Self {
+        Self(ip)
+    }
+}
+
+impl SmsCode {
+    /// Wraps digits made by Passport itself (already six ASCII digits).
+    pub(crate) fn from_digits(digits: String) -> Self {
+        debug_assert!(digits.len() == Self::LEN && digits.bytes().all(|b| b.is_ascii_digit()));
+        Self(digits)
     }
 }
