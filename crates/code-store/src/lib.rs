@@ -105,3 +105,13 @@ pub trait CodeStore: Send + Sync + std::fmt::Debug {
         max_attempts: u32,
     ) -> Result<CodeCheck, StoreError>;
 }
+
+/// Both stores refuse a zero expiry: Redis rejects one, and a key that
+/// vanishes as it is written would let a caller believe it was stored.
+pub(crate) fn check_ttl(ttl: Duration) -> Result<(), StoreError> {
+    if ttl.is_zero() {
+        Err(StoreError::Backend("ttl must be positive".to_owned()))
+    } else {
+        Ok(())
+    }
+}

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::{CodeCheck, CodeStore, Count, StoreError};
+use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
 
 /// Settings of a [`MemoryStore`].
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -281,16 +281,6 @@ impl State {
             // Only when max_entries is 0 or the map already overflowed.
             Err(StoreError::Full)
         }
-    }
-}
-
-/// Redis refuses a zero expiry; refuse it here too so both stores agree, and
-/// so that no caller writes a key believing it will live.
-fn check_ttl(ttl: Duration) -> Result<(), StoreError> {
-    if ttl.is_zero() {
-        Err(StoreError::Backend("ttl must be positive".to_owned()))
-    } else {
-        Ok(())
     }
 }
 

@@ -1,6 +1,25 @@
 //! The Redis store (feature `redis`), over a deadpool-redis pool.
+//!
+//! Every wait is bounded: the pool's wait, create and recycle timeouts (which
+//! deadpool leaves unset unless told), redis-rs's own connect and response
+//! timeouts (set here rather than left at the library's defaults), and an
+//! outer `tokio::time::timeout` around each command. A stopped or hung Redis
+//! therefore becomes [`StoreError::Unavailable`] within the configured time.
+//!
+//! Reconnection needs no code of its own: deadpool pings a pooled connection
+//! before handing it out and throws away one that fails, so after a restart
+//! the next call opens a fresh connection. Scripts are sent as `EVALSHA` and
+//! reloaded once when a restarted server answers `NOSCRIPT`.
 
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_redis::redis::{self, AsyncConnectionConfig, FromRedisValue, IntoConnectionInfo};
+use deadpool_redis::{Manager, Pool, PoolError, Runtime};
 use serde::Deserialize;
+
+use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
 
 /// Settings of a [`RedisStore`]. Every timeout is explicit, so a hung Redis
 /// becomes an error within the configured time.
@@ -49,61 +68,408 @@ impl std::fmt::Debug for RedisConfig {
 }
 
 /// A [`CodeStore`](crate::CodeStore) over Redis (≥ 6.2). Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RedisStore {
-    _config: RedisConfig,
+    pool: Pool,
+    key_prefix: Arc<str>,
+    command_timeout: Duration,
+}
+
+// Hand-written: the pool's own Debug shows the client, whose connection
+// info holds the password.
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("RedisStore")
+            .field("key_prefix", &self.key_prefix)
+            .field("pool_max_size", &status.max_size)
+            .field("pool_size", &status.size)
+            .field("command_timeout", &self.command_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedisStore {
     /// Builds the pool without connecting; the first call connects.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when the URL does not parse, names a scheme
+    /// this build cannot speak, or a size or timeout is zero. The message
+    /// never repeats the URL.
     pub fn new(config: RedisConfig) -> Result<Self, crate::StoreError> {
-        Ok(Self { _config: config })
+        if config.pool_size == 0 {
+            return Err(invalid("pool_size must be at least 1"));
+        }
+        let millis = |ms: u64, name: &str| {
+            if ms == 0 {
+                Err(invalid(&format!("{name} must be at least 1")))
+            } else {
+                Ok(Duration::from_millis(ms))
+            }
+        };
+        let connect_timeout = millis(config.connect_timeout_ms, "connect_timeout_ms")?;
+        let wait_timeout = millis(config.wait_timeout_ms, "wait_timeout_ms")?;
+        let command_timeout = millis(config.command_timeout_ms, "command_timeout_ms")?;
+
+        // Parsed here, not by deadpool's Config, whose connections would keep
+        // redis-rs's built-in timeouts instead of the configured ones.
+        let info = config
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
+        let connection = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(connect_timeout))
+            .set_response_timeout(Some(command_timeout));
+        let manager = Manager::new_with_config(info, connection)
+            .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .wait_timeout(Some(wait_timeout))
+            // Opening includes the handshake after the TCP connect.
+            .create_timeout(Some(connect_timeout + command_timeout))
+            // Recycling is one PING.
+            .recycle_timeout(Some(command_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|_| invalid("redis pool could not be built"))?;
+        Ok(Self {
+            pool,
+            key_prefix: config.key_prefix.into(),
+            command_timeout,
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        let mut full = String::with_capacity(self.key_prefix.len() + key.len());
+        full.push_str(&self.key_prefix);
+        full.push_str(key);
+        full
+    }
+
+    async fn connection(&self) -> Result<deadpool_redis::Connection, StoreError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Timeout(_) => StoreError::Unavailable("redis connection timed out".into()),
+            PoolError::Backend(e) => from_redis(&e),
+            PoolError::Closed => StoreError::Unavailable("redis pool closed".into()),
+            PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
+                StoreError::Backend("redis pool misconfigured".into())
+            }
+        })
+    }
+
+    async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        match tokio::time::timeout(self.command_timeout, cmd.query_async(&mut conn)).await {
+            Ok(result) => result.map_err(|e| from_redis(&e)),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    async fn run<T: FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<T, StoreError> {
+        let mut invocation = script.prepare_invoke();
+        for key in keys {
+            invocation.key(*key);
+        }
+        for arg in args {
+            invocation.arg(*arg);
+        }
+        let mut conn = self.connection().await?;
+        match tokio::time::timeout(self.command_timeout, invocation.invoke_async(&mut conn)).await {
+            Ok(result) => result.map_err(|e| from_redis(&e)),
+            Err(_) => Err(timed_out()),
+        }
     }
 }
 
-use std::time::Duration;
+fn invalid(why: &str) -> StoreError {
+    StoreError::Backend(format!("invalid redis config: {why}"))
+}
 
-use async_trait::async_trait;
+fn timed_out() -> StoreError {
+    StoreError::Unavailable("redis command timed out".into())
+}
 
-use crate::{CodeCheck, CodeStore, Count, StoreError};
+/// Describes a redis-rs error by its kind and server code only: its full
+/// text can hold connection details, and those may hold a password.
+fn from_redis(e: &redis::RedisError) -> StoreError {
+    if e.is_timeout() {
+        timed_out()
+    } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+        StoreError::Unavailable(format!("redis connection failed ({})", e.category()))
+    } else if let Some(code) = e.code() {
+        StoreError::Backend(format!("redis answered {code}"))
+    } else {
+        StoreError::Backend(format!("redis error ({})", e.category()))
+    }
+}
+
+/// Milliseconds for `PX`/`PEXPIRE`, rounded up so a sub-millisecond TTL is
+/// not sent as 0 (which Redis refuses).
+fn ttl_millis(ttl: Duration) -> Result<Vec<u8>, StoreError> {
+    check_ttl(ttl)?;
+    let ms = ttl.as_nanos().div_ceil(1_000_000);
+    Ok(ms.to_string().into_bytes())
+}
+
+/// The key counting wrong checks of the code under `code_key` (prefixed).
+///
+/// The whole code key is the hash tag, so on Redis Cluster both land in
+/// one slot and a script may touch both.
+fn tries_key(code_key: &str) -> String {
+    format!("{{{code_key}}}:tries")
+}
+
+/// Creates the counter with its window in the same step; also repairs a
+/// counter someone else left without a TTL.
+static INCR: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local value = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {value, ttl}
+",
+    )
+});
+
+/// DECR keeps the TTL; the guard keeps a missing key missing and a counter
+/// from going below zero.
+static DECR: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local current = redis.call('GET', KEYS[1])
+if not current then
+  return 0
+end
+local n = tonumber(current)
+if not n then
+  return redis.error_reply('ERR value is not a counter')
+end
+if n > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+",
+    )
+});
+
+/// KEYS: code, tries. Deleting the tries key is the reset: it is created
+/// again by the first wrong check.
+static PUT_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1
+",
+    )
+});
+
+/// KEYS: code, tries. ARGV: typed code, max wrong checks.
+/// Returns {0, 0} missing, {1, 0} accepted, {2, attempts_left} rejected.
+///
+/// The comparison runs over every byte instead of Lua's `==`, so its time
+/// does not depend on how much of the code was right. The tries key lives
+/// as long as the code; a code without a TTL (written by someone else)
+/// gets its tries key a day, so nothing here lives forever.
+static CHECK_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local stored = redis.call('GET', KEYS[1])
+if not stored then
+  redis.call('DEL', KEYS[2])
+  return {0, 0}
+end
+local typed = ARGV[1]
+local same = #stored == #typed
+local diff = 0
+for i = 1, math.min(#stored, #typed) do
+  diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(typed, i)))
+end
+if same and diff == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {1, 0}
+end
+local wrong = redis.call('INCR', KEYS[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  ttl = 86400000
+end
+redis.call('PEXPIRE', KEYS[2], ttl)
+local max = tonumber(ARGV[2])
+if wrong >= max then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return {2, 0}
+end
+return {2, max - wrong}
+",
+    )
+});
 
 #[async_trait]
 impl CodeStore for RedisStore {
-    async fn put(&self, _key: &str, _value: &str, _ttl: Duration) -> Result<(), StoreError> {
-        unimplemented!()
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        let ms = ttl_millis(ttl)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value).arg("PX").arg(ms);
+        self.query::<()>(&cmd).await
     }
-    async fn take(&self, _key: &str) -> Result<Option<String>, StoreError> {
-        unimplemented!()
+
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut cmd = redis::cmd("GETDEL");
+        cmd.arg(self.key(key));
+        self.query(&cmd).await
     }
+
     async fn put_if_absent(
         &self,
-        _key: &str,
-        _value: &str,
-        _ttl: Duration,
+        key: &str,
+        value: &str,
+        ttl: Duration,
     ) -> Result<bool, StoreError> {
-        unimplemented!()
+        let ms = ttl_millis(ttl)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ms);
+        // `OK` when set, nil when the key was there.
+        match self.query::<redis::Value>(&cmd).await? {
+            redis::Value::Okay => Ok(true),
+            redis::Value::Nil => Ok(false),
+            _ => Err(StoreError::Backend("unexpected answer to SET NX".into())),
+        }
     }
-    async fn incr(&self, _key: &str, _window: Duration) -> Result<Count, StoreError> {
-        unimplemented!()
+
+    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
+        let ms = ttl_millis(window)?;
+        let (value, ttl): (i64, i64) = self.run(&INCR, &[&self.key(key)], &[&ms]).await?;
+        let value =
+            u64::try_from(value).map_err(|_| StoreError::Backend("counter below zero".into()))?;
+        Ok(Count {
+            value,
+            ttl: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+        })
     }
-    async fn decr(&self, _key: &str) -> Result<(), StoreError> {
-        unimplemented!()
+
+    async fn decr(&self, key: &str) -> Result<(), StoreError> {
+        self.run::<i64>(&DECR, &[&self.key(key)], &[]).await?;
+        Ok(())
     }
-    async fn delete(&self, _key: &str) -> Result<(), StoreError> {
-        unimplemented!()
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.key(key));
+        self.query::<i64>(&cmd).await?;
+        Ok(())
     }
+
     async fn ping(&self) -> Result<(), StoreError> {
-        unimplemented!()
+        self.query::<String>(&redis::cmd("PING")).await?;
+        Ok(())
     }
-    async fn put_code(&self, _key: &str, _code: &str, _ttl: Duration) -> Result<(), StoreError> {
-        unimplemented!()
+
+    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
+        let ms = ttl_millis(ttl)?;
+        let key = self.key(key);
+        self.run::<i64>(
+            &PUT_CODE,
+            &[&key, &tries_key(&key)],
+            &[code.as_bytes(), &ms],
+        )
+        .await?;
+        Ok(())
     }
+
     async fn check_code(
         &self,
-        _key: &str,
-        _code: &str,
-        _max_attempts: u32,
+        key: &str,
+        code: &str,
+        max_attempts: u32,
     ) -> Result<CodeCheck, StoreError> {
-        unimplemented!()
+        let key = self.key(key);
+        let max = max_attempts.to_string();
+        let (outcome, left): (i64, i64) = self
+            .run(
+                &CHECK_CODE,
+                &[&key, &tries_key(&key)],
+                &[code.as_bytes(), max.as_bytes()],
+            )
+            .await?;
+        match outcome {
+            0 => Ok(CodeCheck::Missing),
+            1 => Ok(CodeCheck::Accepted),
+            2 => Ok(CodeCheck::Rejected {
+                attempts_left: u32::try_from(left).unwrap_or(0),
+            }),
+            _ => Err(StoreError::Backend("unexpected answer to check".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tries_key_shares_the_code_keys_slot() {
+        assert_eq!(tries_key("SMS_13812345678"), "{SMS_13812345678}:tries");
+        assert_eq!(tries_key("app:SMS_1"), "{app:SMS_1}:tries");
+    }
+
+    #[test]
+    fn ttls_round_up_to_whole_milliseconds() {
+        assert_eq!(ttl_millis(Duration::from_secs(300)).unwrap(), b"300000");
+        assert_eq!(ttl_millis(Duration::from_micros(1)).unwrap(), b"1");
+        assert_eq!(ttl_millis(Duration::from_micros(1_500)).unwrap(), b"2");
+        assert!(ttl_millis(Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn bad_config_is_an_error_that_hides_the_url() {
+        for url in [
+            "http://user:hunter2@example.com",
+            "redis://:hunter2@[::1",
+            "",
+        ] {
+            let config = RedisConfig {
+                url: url.to_owned(),
+                ..RedisConfig::default()
+            };
+            let err = RedisStore::new(config).unwrap_err().to_string();
+            assert!(!err.contains("hunter2"), "{err}");
+            assert!(err.contains("redis url"), "{err}");
+        }
+        let zero_pool = RedisConfig {
+            pool_size: 0,
+            ..RedisConfig::default()
+        };
+        assert!(RedisStore::new(zero_pool).is_err());
+        let zero_timeout = RedisConfig {
+            command_timeout_ms: 0,
+            ..RedisConfig::default()
+        };
+        assert!(RedisStore::new(zero_timeout).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_url() {
+        let config = RedisConfig {
+            url: "redis://:hunter2@127.0.0.1:6379".to_owned(),
+            ..RedisConfig::default()
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let store = RedisStore::new(config).unwrap();
+        assert!(!format!("{store:?}").contains("hunter2"));
     }
 }

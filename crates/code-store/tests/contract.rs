@@ -20,6 +20,17 @@ struct Fixture {
     redis: Option<redis_support::RedisFixture>,
 }
 
+impl Fixture {
+    /// Another store on the same backend, under its own prefix.
+    fn sibling(&self, test: &str) -> Fixture {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            return redis.sibling(test);
+        }
+        memory(test)
+    }
+}
+
 fn memory(test: &str) -> Fixture {
     Fixture {
         store: Arc::new(MemoryStore::new(MemoryConfig {
@@ -402,9 +413,8 @@ macro_rules! contract_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn prefixes_keep_stores_apart() {
-                let make = $make;
-                let a = make("prefixes_a").await;
-                let b = make("prefixes_b").await;
+                let a = ($make)("prefixes_a").await;
+                let b = a.sibling("prefixes_b");
                 contract::prefixes_keep_stores_apart(&a, &b).await;
             }
         }
@@ -587,6 +597,331 @@ mod memory_only {
 
 #[cfg(feature = "redis")]
 mod redis_support {
-    //! Filled in with the Redis half of the suite.
-    pub struct RedisFixture;
+    use super::*;
+    use code_store::{RedisConfig, RedisStore};
+    use deadpool_redis::redis;
+    use passport_testkit::TestRedis;
+
+    /// The Redis a test runs against, and the test's prefix for looking at
+    /// what the store wrote.
+    pub struct RedisFixture {
+        pub url: String,
+        pub prefix: String,
+        _redis: TestRedis,
+    }
+
+    impl RedisFixture {
+        pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
+            redis::Client::open(self.url.as_str())
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap()
+        }
+
+        /// Every key this test's store wrote, with its TTL in milliseconds.
+        pub async fn keys_with_ttl(&self) -> Vec<(String, i64)> {
+            let mut conn = self.raw().await;
+            let mut keys: Vec<String> = Vec::new();
+            let mut cursor = 0u64;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(format!("*{}*", self.prefix))
+                    .arg("COUNT")
+                    .arg(1_000)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                keys.extend(batch);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            let mut out = Vec::new();
+            for key in keys {
+                let ttl: i64 = redis::cmd("PTTL")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                out.push((key, ttl));
+            }
+            out.sort();
+            out
+        }
+    }
+
+    impl RedisFixture {
+        /// A second store on this test's Redis, under its own prefix.
+        pub fn sibling(&self, test: &str) -> Fixture {
+            let store = RedisStore::new(config(&self.url, &unique_prefix(test))).unwrap();
+            Fixture {
+                store: Arc::new(store),
+                redis: None,
+            }
+        }
+    }
+
+    /// Generous waits: the concurrency tests queue thousands of calls on
+    /// one pool, on a machine that may be busy building.
+    pub fn config(url: &str, prefix: &str) -> RedisConfig {
+        RedisConfig {
+            url: url.to_owned(),
+            pool_size: 8,
+            connect_timeout_ms: 2_000,
+            wait_timeout_ms: 30_000,
+            command_timeout_ms: 5_000,
+            key_prefix: prefix.to_owned(),
+        }
+    }
+
+    pub async fn make_redis(test: &str) -> Fixture {
+        let redis = TestRedis::new();
+        let prefix = unique_prefix(test);
+        let store = RedisStore::new(config(redis.url(), &prefix)).unwrap();
+        Fixture {
+            store: Arc::new(store),
+            redis: Some(RedisFixture {
+                url: redis.url().to_owned(),
+                prefix,
+                _redis: redis,
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+use redis_support::make_redis;
+
+#[cfg(feature = "redis")]
+contract_tests!(redis_store, make_redis);
+
+/// What only the Redis store promises: real expiry, a TTL on every key, the
+/// key layout, and recovery from a stopped server.
+#[cfg(feature = "redis")]
+mod redis_only {
+    use std::time::Instant;
+
+    use super::*;
+    use code_store::{RedisConfig, RedisStore};
+    use deadpool_redis::redis;
+    use passport_testkit::RedisServer;
+
+    fn redis_of(fx: &Fixture) -> &redis_support::RedisFixture {
+        fx.redis.as_ref().expect("a Redis fixture")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn entries_live_until_their_ttl() {
+        let fx = make_redis("expiry").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        let ttl = Duration::from_secs(2);
+        let written = Instant::now();
+        s.put("ImageCode_a", "ABCD", ttl).await.unwrap();
+        assert!(s.put_if_absent("flag", "1", ttl).await.unwrap());
+        s.incr("n", ttl).await.unwrap();
+        s.put_code("SMS_1", "123456", ttl).await.unwrap();
+        assert_eq!(
+            s.check_code("SMS_1", "000000", 5).await.unwrap(),
+            CodeCheck::Rejected { attempts_left: 4 }
+        );
+        let keys = r.keys_with_ttl().await;
+        assert_eq!(keys.len(), 5, "{keys:?}");
+
+        // Real time is what expires a Redis key: wait until TTL - 1 s.
+        tokio::time::sleep_until((written + ttl - Duration::from_secs(1)).into()).await;
+        let keys = r.keys_with_ttl().await;
+        assert_eq!(keys.len(), 5, "all present at TTL - 1 s: {keys:?}");
+        assert!(keys.iter().all(|(_, ttl)| *ttl > 0), "{keys:?}");
+
+        // Gone by TTL + 1 s: poll rather than guess when Redis drops them.
+        let deadline = written + ttl + Duration::from_secs(1);
+        while !r.keys_with_ttl().await.is_empty() {
+            assert!(Instant::now() < deadline, "keys outlived their TTL");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(written.elapsed() >= ttl - Duration::from_millis(50));
+        assert_eq!(
+            s.check_code("SMS_1", "123456", 5).await.unwrap(),
+            CodeCheck::Missing
+        );
+        assert_eq!(s.incr("n", ttl).await.unwrap().value, 1, "a new window");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn after_a_busy_run_every_key_has_a_ttl() {
+        let fx = make_redis("busy").await;
+        contract::busy_run(&fx).await;
+        let keys = redis_of(&fx).keys_with_ttl().await;
+        assert!(!keys.is_empty(), "the run wrote keys");
+        let without: Vec<_> = keys.iter().filter(|(_, ttl)| *ttl < 0).collect();
+        assert!(without.is_empty(), "keys without a TTL: {without:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wrong_checks_live_in_a_tagged_key_beside_the_code() {
+        let fx = make_redis("layout").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        s.put_code("SMS_13812345678", "123456", MINUTE)
+            .await
+            .unwrap();
+        s.check_code("SMS_13812345678", "000000", 5).await.unwrap();
+        let keys = r.keys_with_ttl().await;
+        let code_key = format!("{}SMS_13812345678", r.prefix);
+        let tries_key = format!("{{{code_key}}}:tries");
+        let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+        let mut expected = vec![code_key.as_str(), tries_key.as_str()];
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+        let ttl_of = |name: &str| keys.iter().find(|(k, _)| k == name).unwrap().1;
+        let (code_ttl, tries_ttl) = (ttl_of(&code_key), ttl_of(&tries_key));
+        assert!(tries_ttl > 0 && tries_ttl <= code_ttl, "{keys:?}");
+
+        let mut conn = r.raw().await;
+        let tries: String = redis::cmd("GET")
+            .arg(&tries_key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(tries, "1");
+        s.check_code("SMS_13812345678", "123456", 5).await.unwrap();
+        assert!(r.keys_with_ttl().await.is_empty(), "accepting removes both");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_what_the_seed_app_wrote() {
+        let fx = make_redis("seed").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        let mut conn = r.raw().await;
+        // What the Flask seed does: setex("ImageCode_" + id, 300, text).
+        redis::cmd("SETEX")
+            .arg(format!("{}ImageCode_1f0e", r.prefix))
+            .arg(300)
+            .arg("WXYZ")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.take("ImageCode_1f0e").await.unwrap().as_deref(),
+            Some("WXYZ")
+        );
+        redis::cmd("SETEX")
+            .arg(format!("{}SMS_13812345678", r.prefix))
+            .arg(300)
+            .arg("000123")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.check_code("SMS_13812345678", "000123", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+    }
+
+    fn fault_config(url: String) -> RedisConfig {
+        RedisConfig {
+            url,
+            pool_size: 4,
+            connect_timeout_ms: 300,
+            wait_timeout_ms: 300,
+            command_timeout_ms: 300,
+            key_prefix: unique_prefix("faults"),
+        }
+    }
+
+    /// Configured timeouts plus slack for a busy machine: far below any
+    /// hang, which is what the limit guards against.
+    const FAIL_WITHIN: Duration = Duration::from_secs(2);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stopped_redis_fails_fast_and_a_restart_recovers() {
+        let mut server = RedisServer::start();
+        let store = RedisStore::new(fault_config(server.url())).unwrap();
+        store.put("ImageCode_a", "A", MINUTE).await.unwrap();
+
+        server.stop();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let result = store.put("ImageCode_a", "A", MINUTE).await;
+            assert!(
+                matches!(result, Err(StoreError::Unavailable(_))),
+                "{result:?}"
+            );
+            assert!(started.elapsed() < FAIL_WITHIN, "{:?}", started.elapsed());
+        }
+        let started = Instant::now();
+        assert!(matches!(
+            store.ping().await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert!(started.elapsed() < FAIL_WITHIN);
+
+        server.restart();
+        // The same store, no rebuild: the first calls after the restart work.
+        store.ping().await.unwrap();
+        store.put("ImageCode_b", "B", MINUTE).await.unwrap();
+        assert_eq!(
+            store.take("ImageCode_b").await.unwrap().as_deref(),
+            Some("B")
+        );
+        // Scripts were lost with the data; EVALSHA falls back to loading them.
+        assert_eq!(store.incr("n", MINUTE).await.unwrap().value, 1);
+        store.put_code("SMS_1", "123456", MINUTE).await.unwrap();
+        assert_eq!(
+            store.check_code("SMS_1", "123456", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_that_never_answers_times_out() {
+        // Accepts connections and reads nothing: a hung server.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let store = RedisStore::new(fault_config(format!("redis://127.0.0.1:{port}"))).unwrap();
+        let started = Instant::now();
+        let result = store.put("k", "v", MINUTE).await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+        assert!(started.elapsed() < FAIL_WITHIN, "{:?}", started.elapsed());
+        hold.abort();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn errors_never_show_the_password() {
+        let mut server = RedisServer::start();
+        let url = format!("redis://user:hunter2@127.0.0.1:{}", server.port());
+        let store = RedisStore::new(fault_config(url)).unwrap();
+        // The server has no such user: authentication fails.
+        let refused = store.ping().await.unwrap_err();
+        server.stop();
+        let unreachable = store.ping().await.unwrap_err();
+        for err in [refused, unreachable] {
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        assert!(!format!("{store:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn construction_needs_no_server() {
+        let port = passport_testkit::free_port();
+        let store = RedisStore::new(fault_config(format!("redis://127.0.0.1:{port}")));
+        let store = store.expect("built without connecting");
+        assert!(matches!(
+            store.ping().await,
+            Err(StoreError::Unavailable(_))
+        ));
+    }
 }
