@@ -1,5 +1,47 @@
 #![doc = include_str!("../README.md")]
 
+use std::fmt;
+use std::sync::Arc;
+
+use ab_glyph::FontRef;
+use rand::{Rng, RngExt};
+
+mod draw;
+mod encode;
+mod shape;
+
+pub use draw::Picture;
+use shape::Shape;
+
+/// The compiled-in font: DejaVu Sans Bold reduced to printable ASCII (licence in `fonts/`).
+pub const DEFAULT_FONT: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold-ascii.ttf");
+
+/// The default alphabet: 19 characters with no look-alikes, one class each after case folding.
+pub const DEFAULT_ALPHABET: &str = "34679ACEFHKMNPRTWXY";
+
+/// The default ink colours: dark, distinct hues that all contrast with a light background.
+pub const DEFAULT_INK: [[u8; 3]; 5] = [
+    [28, 58, 150],
+    [150, 30, 42],
+    [22, 108, 58],
+    [98, 40, 140],
+    [132, 72, 8],
+];
+
+/// The default background colour.
+pub const DEFAULT_BACKGROUND: [u8; 3] = [250, 250, 245];
+
+/// Largest accepted width in pixels.
+pub const MAX_WIDTH: u32 = 1000;
+/// Largest accepted height in pixels.
+pub const MAX_HEIGHT: u32 = 400;
+/// Longest accepted text.
+pub const MAX_LENGTH: usize = 12;
+/// Most ink colours accepted.
+pub const MAX_INKS: usize = 8;
+/// Highest noise level.
+pub const MAX_NOISE: u8 = 3;
+
 /// Image encoding of a captcha.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -12,6 +54,16 @@ pub enum Format {
     },
 }
 
+impl Format {
+    /// The MIME type of images in this format.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Png => "image/png",
+            Format::Jpeg { .. } => "image/jpeg",
+        }
+    }
+}
+
 /// Rendering parameters; checked by [`Renderer::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -21,10 +73,18 @@ pub struct Params {
     pub height: u32,
     /// Characters per captcha (1..=12).
     pub length: usize,
-    /// Characters the text is drawn from.
+    /// Characters the text is drawn from: printable ASCII, no spaces, no repeats.
     pub alphabet: String,
     /// Output encoding.
     pub format: Format,
+    /// Background colour (RGB).
+    pub background: [u8; 3],
+    /// Ink colours (RGB), 1..=8, none equal to the background; each glyph, noise curve and
+    /// dot takes one at random.
+    pub ink: Vec<[u8; 3]>,
+    /// Noise, 0..=3: 0 draws no curves or dots, 1 one curve, 2 (default) one or two curves,
+    /// 3 two curves; dots grow with the level.
+    pub noise: u8,
 }
 
 impl Default for Params {
@@ -33,8 +93,11 @@ impl Default for Params {
             width: 160,
             height: 60,
             length: 4,
-            alphabet: "34679ACEFHKMNPRTWXY".to_owned(),
+            alphabet: DEFAULT_ALPHABET.to_owned(),
             format: Format::Png,
+            background: DEFAULT_BACKGROUND,
+            ink: DEFAULT_INK.to_vec(),
+            noise: 2,
         }
     }
 }
@@ -42,7 +105,8 @@ impl Default for Params {
 /// Why parameters or a font were refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParamsError {
-    /// A parameter is out of range.
+    /// A parameter is out of range; names the parameter (`width`, `height`, `length`,
+    /// `alphabet`, `format`, `ink`, `noise`, `font`, or `text` for [`Renderer::draw`]).
     #[error("invalid captcha parameter `{0}`")]
     Invalid(&'static str),
 }
@@ -64,24 +128,164 @@ pub struct Captcha {
 }
 
 /// Draws captchas; built once, `Send + Sync`, cheap to share.
-#[derive(Debug, Clone)]
+///
+/// Cloning copies one [`Arc`]: the font is parsed and its glyphs flattened once, in
+/// [`Renderer::new`] or [`Renderer::with_font`].
+#[derive(Clone)]
 pub struct Renderer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     params: Params,
+    alphabet: Vec<u8>,
+    /// Glyph of each ASCII byte of the alphabet, indexed by the byte.
+    shapes: Vec<Option<Shape>>,
+    palette: Arc<[[u8; 3]]>,
+    tallest_em: f32,
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("params", &self.inner.params)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Renderer {
     /// Checks `params` and loads the compiled-in font.
     pub fn new(params: Params) -> Result<Self, ParamsError> {
-        Ok(Self { params })
+        Self::with_font(params, DEFAULT_FONT)
+    }
+
+    /// Checks `params` and loads `font` (TrueType or OpenType bytes), which must have a glyph
+    /// for every character of the alphabet.
+    ///
+    /// The outlines are copied out, so the bytes need not outlive the call.
+    pub fn with_font(params: Params, font: &[u8]) -> Result<Self, ParamsError> {
+        check(&params)?;
+        let font = FontRef::try_from_slice(font).map_err(|_| ParamsError::Invalid("font"))?;
+        // The drawn em is at most about the canvas height; flatten curves for that size.
+        let max_em_px = params.height as f32 * 1.5;
+        let alphabet = params.alphabet.as_bytes().to_vec();
+        let mut shapes: Vec<Option<Shape>> = vec![None; 128];
+        let mut tallest_em = 0.0f32;
+        for &b in &alphabet {
+            let shape = shape::extract(&font, char::from(b), max_em_px)
+                .ok_or(ParamsError::Invalid("alphabet"))?;
+            tallest_em = tallest_em.max(shape.half_extent.y * 2.0);
+            shapes[usize::from(b)] = Some(shape);
+        }
+        let palette = draw::palette(params.background, &params.ink);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                alphabet,
+                shapes,
+                palette,
+                tallest_em,
+            }),
+        })
     }
 
     /// The parameters this renderer was built with.
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.inner.params
+    }
+
+    /// The MIME type of the images this renderer encodes.
+    pub fn mime(&self) -> &'static str {
+        self.inner.params.format.mime()
+    }
+
+    /// A random answer: `length` characters drawn uniformly and independently from the
+    /// alphabet. Only as unpredictable as `rng`: pass a CSPRNG such as `rand::rng()`.
+    pub fn random_text<R: Rng + ?Sized>(&self, rng: &mut R) -> String {
+        let alphabet = &self.inner.alphabet;
+        (0..self.inner.params.length)
+            .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
+            .collect()
+    }
+
+    /// Draws `text` (1..=12 characters of the alphabet) with distortions taken from `rng`.
+    ///
+    /// A pure function of (`text`, params, `rng`): the same seed gives the same picture.
+    pub fn draw<R: Rng + ?Sized>(&self, text: &str, rng: &mut R) -> Result<Picture, ParamsError> {
+        let inner = &*self.inner;
+        if text.is_empty() || text.len() > MAX_LENGTH {
+            return Err(ParamsError::Invalid("text"));
+        }
+        let shapes = text
+            .bytes()
+            .map(|b| inner.shapes.get(usize::from(b)).and_then(Option::as_ref))
+            .collect::<Option<Vec<&Shape>>>()
+            .ok_or(ParamsError::Invalid("text"))?;
+        let style = draw::Style {
+            width: inner.params.width,
+            height: inner.params.height,
+            inks: inner.params.ink.len(),
+            noise: inner.params.noise,
+            palette: &inner.palette,
+            tallest_em: inner.tallest_em,
+        };
+        Ok(draw::draw(&style, &shapes, rng))
+    }
+
+    /// Encodes `picture` in this renderer's format.
+    pub fn encode(&self, picture: &Picture) -> Result<Vec<u8>, RenderError> {
+        match self.inner.params.format {
+            Format::Png => encode::png(picture),
+            Format::Jpeg { quality } => encode::jpeg(picture, quality),
+        }
     }
 
     /// Random text and its image, in one step.
-    pub fn generate<R: rand::Rng + ?Sized>(&self, _rng: &mut R) -> Result<Captcha, RenderError> {
-        unimplemented!()
+    pub fn generate<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> Result<Captcha, RenderError> {
+        let text = self.random_text(rng);
+        let picture = self
+            .draw(&text, rng)
+            .map_err(|e| RenderError(format!("draw: {e}")))?;
+        let bytes = self.encode(&picture)?;
+        Ok(Captcha {
+            text,
+            bytes,
+            mime: self.mime(),
+        })
     }
+}
+
+fn check(p: &Params) -> Result<(), ParamsError> {
+    let invalid = ParamsError::Invalid;
+    if p.width == 0 || p.width > MAX_WIDTH {
+        return Err(invalid("width"));
+    }
+    if p.height == 0 || p.height > MAX_HEIGHT {
+        return Err(invalid("height"));
+    }
+    if p.length == 0 || p.length > MAX_LENGTH {
+        return Err(invalid("length"));
+    }
+    let bytes = p.alphabet.as_bytes();
+    if bytes.is_empty() || !bytes.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("alphabet"));
+    }
+    let mut seen = [false; 128];
+    for &b in bytes {
+        if std::mem::replace(&mut seen[usize::from(b)], true) {
+            return Err(invalid("alphabet"));
+        }
+    }
+    if let Format::Jpeg { quality } = p.format
+        && !(1..=100).contains(&quality)
+    {
+        return Err(invalid("format"));
+    }
+    if p.ink.is_empty() || p.ink.len() > MAX_INKS || p.ink.contains(&p.background) {
+        return Err(invalid("ink"));
+    }
+    if p.noise > MAX_NOISE {
+        return Err(invalid("noise"));
+    }
+    Ok(())
 }

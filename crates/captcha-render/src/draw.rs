@@ -1,0 +1,453 @@
+//! Layout, warp and rasterisation: text in, indexed pixels out.
+//!
+//! Everything is drawn as vector paths (glyph outlines, stroked noise curves) whose points are
+//! rotated, scaled, placed and then pushed through one smooth warp before a single coverage
+//! rasteriser fills them. Warping the points instead of resampling the image costs a few hundred
+//! `sin` calls per captcha instead of one per pixel, and needs no interpolation.
+
+use std::f32::consts::{PI, TAU};
+use std::sync::Arc;
+
+use ab_glyph::{Point, point};
+use ab_glyph_rasterizer::Rasterizer;
+use rand::{Rng, RngExt};
+
+use crate::shape::Shape;
+
+/// Coverage steps per ink colour in the palette; three keep edges smooth at 2 bits of detail.
+pub(crate) const LEVELS: u8 = 3;
+/// Longest straight piece sent through the warp, in pixels: long strokes must bend with it.
+const MAX_SEGMENT_PX: f32 = 4.0;
+/// Glyph rotation limit either way (about 30 degrees).
+const MAX_ROTATION: f32 = PI / 6.0;
+/// Height of the tallest glyph of the alphabet as a share of the canvas height, before
+/// per-glyph scaling; the rest is room for rotation, offsets and the warp.
+const TARGET_GLYPH_HEIGHT: f32 = 0.6;
+
+/// A drawn captcha before encoding: one palette index per pixel.
+///
+/// Produced by [`Renderer::draw`](crate::Renderer::draw); turned into bytes by
+/// [`Renderer::encode`](crate::Renderer::encode).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) palette: Arc<[[u8; 3]]>,
+    pub(crate) pixels: Vec<u8>,
+    /// Pixel bounds of each glyph after the warp: `[x0, y0, x1, y1]`, for tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) glyph_bounds: Vec<[f32; 4]>,
+}
+
+impl Picture {
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The colours the indices refer to; index 0 is the background.
+    pub fn palette(&self) -> &[[u8; 3]] {
+        &self.palette
+    }
+
+    /// Palette indices, row by row, one byte per pixel.
+    pub fn indices(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// The colour of pixel (`x`, `y`); `None` outside the picture.
+    pub fn pixel(&self, x: u32, y: u32) -> Option<[u8; 3]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = y as usize * self.width as usize + x as usize;
+        Some(self.palette[usize::from(self.pixels[i])])
+    }
+
+    /// The picture as 8-bit RGB, row by row.
+    pub fn to_rgb(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.pixels.len() * 3);
+        for &i in &self.pixels {
+            out.extend_from_slice(&self.palette[usize::from(i)]);
+        }
+        out
+    }
+}
+
+/// Everything `draw` needs that does not change between captchas.
+pub(crate) struct Style<'a> {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) inks: usize,
+    pub(crate) noise: u8,
+    pub(crate) palette: &'a Arc<[[u8; 3]]>,
+    /// Height of the tallest glyph in the alphabet, in em.
+    pub(crate) tallest_em: f32,
+}
+
+/// Builds the palette: background, then `LEVELS` coverage steps for each ink.
+pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]]) -> Arc<[[u8; 3]]> {
+    let mut out = vec![background];
+    for ink in inks {
+        for level in 1..=LEVELS {
+            let t = f32::from(level) / f32::from(LEVELS);
+            let mix = |c: usize| {
+                (f32::from(background[c]) + (f32::from(ink[c]) - f32::from(background[c])) * t)
+                    .round() as u8
+            };
+            out.push([mix(0), mix(1), mix(2)]);
+        }
+    }
+    out.into()
+}
+
+/// A uniform draw from `lo..hi`; never panics, even when the range is empty.
+fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f32, hi: f32) -> f32 {
+    lo + (hi - lo) * rng.random::<f32>()
+}
+
+/// A smooth displacement field: sideways sway that depends on height, and a wave of the
+/// baseline along the width.
+struct Warp {
+    ax: f32,
+    fx: f32,
+    px: f32,
+    ay: f32,
+    fy: f32,
+    py: f32,
+}
+
+impl Warp {
+    fn apply(&self, p: Point) -> Point {
+        point(
+            p.x + self.ax * (self.fx * p.y + self.px).sin(),
+            p.y + self.ay * (self.fy * p.x + self.py).sin(),
+        )
+    }
+}
+
+/// Closed polylines in canvas pixels, ready to fill.
+#[derive(Default)]
+struct Path {
+    points: Vec<Point>,
+    starts: Vec<usize>,
+}
+
+impl Path {
+    fn clear(&mut self) {
+        self.points.clear();
+        self.starts.clear();
+    }
+
+    fn bounds(&self) -> Option<[f32; 4]> {
+        let first = *self.points.first()?;
+        let mut b = [first.x, first.y, first.x, first.y];
+        for p in &self.points {
+            b[0] = b[0].min(p.x);
+            b[1] = b[1].min(p.y);
+            b[2] = b[2].max(p.x);
+            b[3] = b[3].max(p.y);
+        }
+        Some(b)
+    }
+}
+
+/// Indexed canvas with a "stronger coverage wins" rule so that a faint anti-aliased edge never
+/// paints over the solid body of a glyph drawn before it.
+struct Canvas {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    fn put(&mut self, i: usize, ink: usize, level: u8) {
+        let new = 1 + ink * usize::from(LEVELS) + usize::from(level - 1);
+        let old = self.pixels[i];
+        let old_level = if old == 0 { 0 } else { (old - 1) % LEVELS + 1 };
+        if level >= old_level {
+            self.pixels[i] = new as u8;
+        }
+    }
+
+    fn fill(&mut self, path: &Path, ink: usize) {
+        let Some(b) = path.bounds() else { return };
+        let (w, h) = (self.width as f32, self.height as f32);
+        let x0 = b[0].clamp(0.0, w).floor();
+        let y0 = b[1].clamp(0.0, h).floor();
+        let x1 = b[2].clamp(0.0, w).ceil();
+        let y1 = b[3].clamp(0.0, h).ceil();
+        let rw = (x1 - x0) as usize + 1;
+        let rh = (y1 - y0) as usize + 1;
+        let mut raster = Rasterizer::new(rw, rh);
+        let local = |p: Point| point(p.x.clamp(0.0, w) - x0, p.y.clamp(0.0, h) - y0);
+        for (c, &start) in path.starts.iter().enumerate() {
+            let end = path.starts.get(c + 1).copied().unwrap_or(path.points.len());
+            let chain = &path.points[start..end];
+            for pair in chain.windows(2) {
+                raster.draw_line(local(pair[0]), local(pair[1]));
+            }
+        }
+        let (ox, oy) = (x0 as usize, y0 as usize);
+        raster.for_each_pixel_2d(|x, y, coverage| {
+            let level = (coverage * f32::from(LEVELS) + 0.5).min(f32::from(LEVELS)) as u8;
+            let (cx, cy) = (ox + x as usize, oy + y as usize);
+            if level > 0 && cx < self.width && cy < self.height {
+                self.put(cy * self.width + cx, ink, level);
+            }
+        });
+    }
+}
+
+/// One glyph after rotation and scaling, in em, before placement.
+struct Posed<'a> {
+    shape: &'a Shape,
+    cos: f32,
+    sin: f32,
+    scale: f32,
+    min: Point,
+    max: Point,
+    ink: usize,
+}
+
+impl Posed<'_> {
+    fn local(&self, p: Point) -> Point {
+        point(
+            (p.x * self.cos - p.y * self.sin) * self.scale,
+            (p.x * self.sin + p.y * self.cos) * self.scale,
+        )
+    }
+}
+
+/// Appends `from -> to` to `path` in pieces short enough to follow the warp.
+fn push_segment(path: &mut Path, warp: &Warp, from: Point, to: Point) {
+    let len = ((to.x - from.x).powi(2) + (to.y - from.y).powi(2)).sqrt();
+    let n = ((len / MAX_SEGMENT_PX).ceil() as usize).clamp(1, 64);
+    for i in 1..=n {
+        let t = i as f32 / n as f32;
+        let p = point(from.x + (to.x - from.x) * t, from.y + (to.y - from.y) * t);
+        path.points.push(warp.apply(p));
+    }
+}
+
+/// Draws `shapes` (the glyphs of the text, in order) onto a fresh canvas.
+pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &mut R) -> Picture {
+    let (w, h) = (style.width as f32, style.height as f32);
+    let mut canvas = Canvas {
+        width: style.width as usize,
+        height: style.height as usize,
+        pixels: vec![0; style.width as usize * style.height as usize],
+    };
+
+    // The warp's reach sets the margins, so nothing it moves can leave the canvas.
+    let base = h.min(w / 2.5);
+    let ay = (base * uniform(rng, 0.05, 0.07)).min(h / 8.0);
+    let ax = (base * uniform(rng, 0.03, 0.05)).min(w / 8.0);
+    let warp = Warp {
+        ax,
+        fx: TAU / (h * uniform(rng, 0.9, 1.6)),
+        px: uniform(rng, 0.0, TAU),
+        ay,
+        fy: TAU / (w * uniform(rng, 0.5, 0.9)),
+        py: uniform(rng, 0.0, TAU),
+    };
+    let (mx, my) = (ax + 1.0, ay + 1.0);
+    let (avail_w, avail_h) = ((w - 2.0 * mx).max(0.0), (h - 2.0 * my).max(0.0));
+
+    let mut posed: Vec<Posed<'_>> = Vec::with_capacity(shapes.len());
+    for shape in shapes {
+        let angle = uniform(rng, -MAX_ROTATION, MAX_ROTATION);
+        let scale = uniform(rng, 0.85, 1.1);
+        let mut ink = rng.random_range(0..style.inks);
+        // Neighbours in different colours read more easily for people; thresholding OCR
+        // sees no difference.
+        if let Some(prev) = posed.last()
+            && style.inks > 1
+            && ink == prev.ink
+        {
+            ink = (ink + 1 + rng.random_range(0..style.inks - 1)) % style.inks;
+        }
+        let mut g = Posed {
+            shape,
+            cos: angle.cos(),
+            sin: angle.sin(),
+            scale,
+            min: point(f32::MAX, f32::MAX),
+            max: point(f32::MIN, f32::MIN),
+            ink,
+        };
+        for &p in &shape.points {
+            let q = g.local(p);
+            g.min = point(g.min.x.min(q.x), g.min.y.min(q.y));
+            g.max = point(g.max.x.max(q.x), g.max.y.max(q.y));
+        }
+        posed.push(g);
+    }
+
+    // Horizontal layout in em: each glyph's box overlaps the previous one a little, so glyphs
+    // touch and resist segmentation.
+    let mut centres_em = Vec::with_capacity(posed.len());
+    let mut cursor = 0.0f32;
+    let mut tallest = 0.0f32;
+    for (i, g) in posed.iter().enumerate() {
+        let width = g.max.x - g.min.x;
+        if i > 0 {
+            let prev = &posed[i - 1];
+            let narrower = width.min(prev.max.x - prev.min.x);
+            cursor -= narrower * uniform(rng, 0.08, 0.18);
+        }
+        centres_em.push(cursor - g.min.x);
+        cursor += width;
+        tallest = tallest.max(g.max.y - g.min.y);
+    }
+    let run_em = cursor.max(f32::EPSILON);
+    let target = TARGET_GLYPH_HEIGHT * h / style.tallest_em.max(f32::EPSILON);
+    let em_px = target
+        .min(avail_w / run_em)
+        .min(avail_h / tallest.max(f32::EPSILON))
+        .max(0.0);
+    let run_px = run_em * em_px;
+    let left = mx + uniform(rng, 0.0, (avail_w - run_px).max(0.0));
+
+    let mut path = Path::default();
+    let mut glyph_bounds = Vec::with_capacity(posed.len());
+    let mut mid_y = 0.0;
+    for (g, &cx_em) in posed.iter().zip(&centres_em) {
+        let glyph_h = (g.max.y - g.min.y) * em_px;
+        let top = my + uniform(rng, 0.0, (avail_h - glyph_h).max(0.0));
+        let origin = point(left + cx_em * em_px, top - g.min.y * em_px);
+        mid_y += top + glyph_h / 2.0;
+        path.clear();
+        let place = |p: Point| {
+            let q = g.local(p);
+            point(origin.x + q.x * em_px, origin.y + q.y * em_px)
+        };
+        for (c, &start) in g.shape.starts.iter().enumerate() {
+            let end = g
+                .shape
+                .starts
+                .get(c + 1)
+                .copied()
+                .unwrap_or(g.shape.points.len());
+            let chain = &g.shape.points[start..end];
+            let Some(&first) = chain.first() else {
+                continue;
+            };
+            path.starts.push(path.points.len());
+            let mut prev = place(first);
+            path.points.push(warp.apply(prev));
+            for &p in &chain[1..] {
+                let next = place(p);
+                push_segment(&mut path, &warp, prev, next);
+                prev = next;
+            }
+        }
+        glyph_bounds.push(path.bounds().unwrap_or_default());
+        canvas.fill(&path, g.ink);
+    }
+    mid_y /= posed.len().max(1) as f32;
+
+    let curves = match style.noise {
+        0 => 0,
+        1 => 1,
+        2 => rng.random_range(1..=2),
+        _ => 2,
+    };
+    for _ in 0..curves {
+        let frame = CurveFrame {
+            left: (left - w * 0.08).max(mx),
+            right: (left + run_px + w * 0.08).min(w - mx),
+            mid_y,
+            top: my,
+            bottom: h - my,
+            thickness: (em_px * uniform(rng, 0.065, 0.095)).max(1.0),
+        };
+        let ink = rng.random_range(0..style.inks);
+        stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink);
+    }
+
+    let dots = match style.noise {
+        0 => 0,
+        n => (w * h) as usize * usize::from(n) / 900,
+    };
+    for _ in 0..dots {
+        let x = rng.random_range(0..canvas.width);
+        let y = rng.random_range(0..canvas.height);
+        let ink = rng.random_range(0..style.inks);
+        canvas.put(y * canvas.width + x, ink, LEVELS);
+    }
+
+    Picture {
+        width: style.width,
+        height: style.height,
+        palette: Arc::clone(style.palette),
+        pixels: canvas.pixels,
+        glyph_bounds,
+    }
+}
+
+/// Where a noise curve may run.
+struct CurveFrame {
+    left: f32,
+    right: f32,
+    mid_y: f32,
+    top: f32,
+    bottom: f32,
+    thickness: f32,
+}
+
+/// A wavy line across the text, about as thick as a thin glyph stroke and tapered at both ends,
+/// so thresholding keeps it and segmentation cannot tell it from a stroke.
+fn stroke_curve<R: Rng + ?Sized>(
+    canvas: &mut Canvas,
+    path: &mut Path,
+    warp: &Warp,
+    rng: &mut R,
+    frame: CurveFrame,
+    ink: usize,
+) {
+    let span = frame.right - frame.left;
+    if span <= 2.0 {
+        return;
+    }
+    let height = frame.bottom - frame.top;
+    let amplitude = height * uniform(rng, 0.1, 0.25);
+    let freq = TAU / (span * uniform(rng, 0.6, 1.3));
+    let phase = uniform(rng, 0.0, TAU);
+    let slope = uniform(rng, -0.2, 0.2) * height / span;
+    let centre = frame.mid_y + uniform(rng, -0.15, 0.15) * height;
+    let half = frame.thickness / 2.0;
+    let lo = frame.top + half;
+    let hi = (frame.bottom - half).max(lo);
+    let y_at = |x: f32| {
+        let t = x - frame.left;
+        (centre + amplitude * (freq * t + phase).sin() + slope * (t - span / 2.0)).clamp(lo, hi)
+    };
+
+    let n = ((span / 3.0).ceil() as usize).clamp(4, 400);
+    let taper = 3.0f32.min(n as f32 / 2.0);
+    path.clear();
+    path.starts.push(0);
+    let mut back = Vec::with_capacity(n + 1);
+    for i in 0..=n {
+        let x = frame.left + span * i as f32 / n as f32;
+        let y = y_at(x);
+        let dy = y_at(x + 0.5) - y_at(x - 0.5);
+        let norm = (1.0 + dy * dy).sqrt();
+        let ends = (i.min(n - i) as f32 / taper).min(1.0);
+        let r = half * (0.35 + 0.65 * ends);
+        let (nx, ny) = (-dy / norm * r, 1.0 / norm * r);
+        path.points.push(warp.apply(point(x + nx, y + ny)));
+        back.push(warp.apply(point(x - nx, y - ny)));
+    }
+    path.points.extend(back.into_iter().rev());
+    if let Some(&first) = path.points.first() {
+        path.points.push(first);
+    }
+    canvas.fill(path, ink);
+}
