@@ -345,3 +345,79 @@ fn limited(limit: Limit, count: Count) -> VerifyError {
         retry_after: Duration::from_secs(secs.max(1)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_uniform_per_digit_and_position() {
+        const N: usize = 100_000;
+        let mut counts = [[0usize; 10]; 6];
+        let mut ids = std::collections::HashSet::new();
+        for _ in 0..N {
+            let (code, id) = new_code_and_id();
+            let digits = code.as_str().as_bytes();
+            assert_eq!(digits.len(), 6);
+            for (position, digit) in digits.iter().enumerate() {
+                counts[position][usize::from(digit - b'0')] += 1;
+            }
+            ids.insert(id);
+        }
+        // Expected 10,000 per cell, standard deviation about 95: a 5% band
+        // is over 5 sigma wide, so an honest generator passes.
+        for (position, row) in counts.iter().enumerate() {
+            for (digit, &count) in row.iter().enumerate() {
+                assert!(
+                    (9_500..=10_500).contains(&count),
+                    "digit {digit} at position {position}: {count} of {N}"
+                );
+            }
+        }
+        // About 10% start with 0: leading zeros are kept, not re-rolled.
+        assert!((9_500..=10_500).contains(&counts[0][0]));
+        assert_eq!(ids.len(), N, "idempotency keys are unique");
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        let count = |ttl| Count { value: 2, ttl };
+        let secs = |e: VerifyError| e.retry_after().unwrap().as_secs();
+        assert_eq!(
+            secs(limited(
+                Limit::SmsInterval,
+                count(Duration::from_millis(100))
+            )),
+            1
+        );
+        assert_eq!(secs(limited(Limit::SmsInterval, count(Duration::ZERO))), 1);
+        assert_eq!(
+            secs(limited(
+                Limit::SmsInterval,
+                count(Duration::from_millis(59_001))
+            )),
+            60
+        );
+        assert_eq!(
+            secs(limited(Limit::SmsInterval, count(Duration::from_secs(60)))),
+            60
+        );
+    }
+
+    #[test]
+    fn typed_text_is_checked_before_the_store() {
+        assert_eq!(check_typed("  AbC1 "), Ok("AbC1"));
+        assert_eq!(check_typed(" \t"), Err(ParseError::Missing("image_code")));
+        assert_eq!(
+            check_typed(&"x".repeat(33)),
+            Err(ParseError::Malformed("image_code"))
+        );
+        assert_eq!(
+            check_typed("AB\0CD"),
+            Err(ParseError::Malformed("image_code"))
+        );
+        assert!(same_text(" abcd ", "ABCD"));
+        assert!(!same_text("abce", "ABCD"));
+        assert!(!same_text("abc", "ABCD"));
+    }
+}

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::bytes::Regex;
 
 /// Why an input value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,7 +122,11 @@ impl MobileRule {
         if pattern.is_empty() {
             return Err(ParseError::Missing("mobile_pattern"));
         }
-        let regex = regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        // Byte-oriented and Unicode off: `\d` and `[0-9]` mean ASCII digits
+        // (numbers are checked to be ASCII before matching anyway), and no
+        // Unicode tables are needed.
+        let regex = regex::bytes::RegexBuilder::new(&format!("^(?:{pattern})$"))
+            .unicode(false)
             // A configured pattern is trusted, but keep a typo from building
             // a huge automaton.
             .size_limit(1 << 20)
@@ -157,7 +161,7 @@ impl MobileRule {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ParseError::InvalidMobile);
         }
-        if !self.regex.is_match(number) {
+        if !self.regex.is_match(number.as_bytes()) {
             return Err(ParseError::InvalidMobile);
         }
         Ok(Mobile(number.to_owned()))

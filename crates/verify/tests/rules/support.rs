@@ -1,0 +1,245 @@
+//! The test harness: a Passport over a store that counts its calls and can
+//! be taken down, and a recording sender.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use captcha_render::{Params, Renderer};
+use code_store::{CodeCheck, CodeStore, Count, MemoryConfig, MemoryStore, SharedStore, StoreError};
+use passport_testkit::unique_prefix;
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+use verify::{ClientIp, ImageCodeId, Mobile, MobileRule, Passport, Policy, RecordingSender};
+
+/// Which store a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    #[cfg(feature = "redis")]
+    Redis,
+}
+
+/// Counts every call and can fail every call, around a real store. Proves
+/// "no store call" for junk input and stands in for a dead memory store.
+#[derive(Debug)]
+pub struct CountingStore {
+    inner: SharedStore,
+    calls: AtomicUsize,
+    down: AtomicBool,
+}
+
+impl CountingStore {
+    fn enter(&self) -> Result<(), StoreError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("taken down by the test".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CodeStore for CountingStore {
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.put(key, value, ttl).await
+    }
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.enter()?;
+        self.inner.take(key).await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.enter()?;
+        self.inner.put_if_absent(key, value, ttl).await
+    }
+    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
+        self.enter()?;
+        self.inner.incr(key, window).await
+    }
+    async fn decr(&self, key: &str) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.decr(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.delete(key).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.ping().await
+    }
+    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.put_code(key, code, ttl).await
+    }
+    async fn check_code(
+        &self,
+        key: &str,
+        code: &str,
+        max_attempts: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        self.enter()?;
+        self.inner.check_code(key, code, max_attempts).await
+    }
+}
+
+/// A Passport under test and its parts.
+#[derive(Debug)]
+pub struct Harness {
+    pub passport: Passport,
+    pub sender: Arc<RecordingSender>,
+    pub store: Arc<CountingStore>,
+    backend: Backend,
+    #[cfg(feature = "redis")]
+    redis: Option<passport_testkit::RedisServer>,
+}
+
+/// Every rate limit off: tests turn on the one they look at.
+pub fn no_limits() -> Policy {
+    Policy {
+        sms_interval: Duration::ZERO,
+        sms_daily_cap: 0,
+        sms_per_ip_per_hour: 0,
+        sms_global_per_hour: 0,
+        image_codes_per_ip_per_minute: 0,
+        ..Policy::default()
+    }
+}
+
+impl Harness {
+    pub fn new(backend: Backend, test: &str, policy: Policy) -> Self {
+        policy.validate().expect("test policy is valid");
+        let prefix = unique_prefix(test);
+        #[cfg(feature = "redis")]
+        let mut redis = None;
+        let inner: SharedStore = match backend {
+            Backend::Memory => Arc::new(MemoryStore::new(MemoryConfig {
+                max_entries: 100_000,
+                key_prefix: prefix,
+            })),
+            #[cfg(feature = "redis")]
+            Backend::Redis => {
+                // A private server per test, so a test may stop it.
+                let server = passport_testkit::RedisServer::start();
+                let store = code_store::RedisStore::new(code_store::RedisConfig {
+                    url: server.url(),
+                    key_prefix: prefix,
+                    ..code_store::RedisConfig::default()
+                })
+                .expect("redis store");
+                redis = Some(server);
+                Arc::new(store)
+            }
+        };
+        let store = Arc::new(CountingStore {
+            inner,
+            calls: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+        });
+        let sender = Arc::new(RecordingSender::new());
+        let renderer = Renderer::new(Params::default()).expect("default captcha params");
+        let passport = Passport::new(store.clone(), sender.clone(), renderer, policy);
+        Self {
+            passport,
+            sender,
+            store,
+            backend,
+            #[cfg(feature = "redis")]
+            redis,
+        }
+    }
+
+    /// Store calls made so far.
+    pub fn store_calls(&self) -> usize {
+        self.store.calls.load(Ordering::SeqCst)
+    }
+
+    /// Makes every later store call fail: a stopped redis-server for Redis,
+    /// a store that refuses every call for memory.
+    pub fn take_store_down(&mut self) {
+        match self.backend {
+            Backend::Memory => self.store.down.store(true, Ordering::SeqCst),
+            #[cfg(feature = "redis")]
+            Backend::Redis => self.redis.as_mut().expect("own redis").stop(),
+        }
+    }
+
+    /// Issues a captcha for a fresh id and returns the id and its answer.
+    pub async fn captcha(&self, ip: &ClientIp) -> (ImageCodeId, String) {
+        let id = new_id();
+        let captcha = self
+            .passport
+            .issue_captcha(&id, ip)
+            .await
+            .expect("issue captcha");
+        (id, captcha.text)
+    }
+
+    /// Issues a captcha, solves it and sends a code; returns the result.
+    pub async fn send(&self, mobile: &Mobile, ip: &ClientIp) -> Result<(), verify::VerifyError> {
+        let (id, text) = self.captcha(ip).await;
+        self.passport.send_sms_code(mobile, &text, &id, ip).await
+    }
+
+    /// The code last sent to `mobile`.
+    pub fn last_code(&self, mobile: &Mobile) -> verify::SmsCode {
+        self.sender
+            .sent()
+            .into_iter()
+            .rev()
+            .find(|m| &m.mobile == mobile)
+            .expect("a code was sent to this mobile")
+            .code
+    }
+}
+
+pub fn new_id() -> ImageCodeId {
+    let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    ImageCodeId::parse(&uuid.to_string()).expect("a uuid parses")
+}
+
+pub fn mobile(raw: &str) -> Mobile {
+    MobileRule::default().parse(raw).expect("a valid mobile")
+}
+
+/// `13800000000 + n`: distinct valid mobiles.
+pub fn nth_mobile(n: u32) -> Mobile {
+    mobile(&format!("1380{n:07}"))
+}
+
+pub fn ip(last: u8) -> ClientIp {
+    ClientIp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)))
+}
+
+/// Runs `n` copies of `op` at once (released together by a barrier) and
+/// collects their results.
+pub async fn in_parallel<T, F, Fut>(n: usize, op: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let mut tasks = JoinSet::new();
+    for i in 0..n {
+        let barrier = Arc::clone(&barrier);
+        let run = op(i);
+        tasks.spawn(async move {
+            barrier.wait().await;
+            run.await
+        });
+    }
+    let mut results = Vec::with_capacity(n);
+    while let Some(result) = tasks.join_next().await {
+        results.push(result.expect("task panicked"));
+    }
+    results
+}
