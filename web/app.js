@@ -44,6 +44,7 @@
       'sms.wait': '{n} 秒后重新获取',
       'sms.waitLong': '{n} 后重新获取',
       'sms.hint': '先填好手机号和图片验证码，再获取短信验证码。',
+      'sms.hintSent': '请输入短信里的 6 位数字。',
       'note.integration': '最后的“注册”一步由接入 Passport 的应用完成：应用的后端核对你输入的短信验证码，然后创建账号。这个页面只负责发送验证码。',
       'footer.text': 'Passport · 自托管的图片验证码与短信验证码服务',
       'error.mobileEmpty': '请输入手机号',
@@ -92,6 +93,7 @@
       'sms.wait': 'Again in {n} s',
       'sms.waitLong': 'Again in {n}',
       'sms.hint': 'Fill in your mobile number and the picture code first.',
+      'sms.hintSent': 'Type the 6 digits from the SMS.',
       'note.integration': 'The final sign-up step belongs to the app that uses Passport: its back end checks the SMS code you type and then creates the account. This page only sends the code.',
       'footer.text': 'Passport · self-hosted picture and SMS verification codes',
       'error.mobileEmpty': 'Enter your mobile number',
@@ -368,7 +370,12 @@
       if (errno === '0' && response.ok) {
         els.send.setAttribute('data-sent', '');
         setStatus('success', t('sent', { mobile: maskMobile(input.mobile) }));
+        els.smsHint.setAttribute('data-i18n', 'sms.hintSent');
+        els.smsHint.textContent = t('sms.hintSent');
         startCountdown(RESEND_SECONDS);
+        // This captcha is used up too; asking again later needs a new one.
+        els.imageCode.value = '';
+        generateImageCode();
         els.smsCode.focus();
         return;
       }
@@ -411,6 +418,7 @@
     els.captchaImage = document.getElementById('captcha-image');
     els.captchaRefresh = document.getElementById('captcha-refresh');
     els.smsCode = document.getElementById('sms-code');
+    els.smsHint = document.getElementById('sms-hint');
     els.send = document.getElementById('send-sms');
     els.status = document.getElementById('form-status');
 

@@ -30,8 +30,10 @@ const newMobile = () => String(++nextMobile);
  * A fresh browser context and page on `baseUrl + path`. After `body` it checks
  * that the page raised no script error and broke no CSP rule.
  */
-async function withPage({ path = '/', locale = 'zh-CN', baseUrl, viewport } = {}, body) {
-  const context = await stack.browser.newContext({ locale, viewport: viewport || { width: 1280, height: 800 } });
+async function withPage({ path = '/', locale = 'zh-CN', baseUrl } = {}, body) {
+  const context = await stack.browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+  // Well inside the test's own timeout, so a stuck wait fails with its own message.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -161,6 +163,7 @@ describe('captcha', { timeout: TEST_TIMEOUT }, () => {
 
   test('without crypto.randomUUID (plain http) the page still makes v4 ids', async () => {
     const context = await stack.browser.newContext({ locale: 'zh-CN' });
+    context.setDefaultTimeout(10_000);
     try {
       await context.addInitScript(() => {
         Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined });
@@ -273,6 +276,9 @@ describe('get SMS code', { timeout: TEST_TIMEOUT }, () => {
       assert.match(smsCode || '', /^\d{6}$/);
       assert.ok((await stack.redis.ttl(`SMS_${mobile}`)) > 0, 'the SMS code expires');
       assert.equal(await stack.redis.get(`ImageCode_${id}`), null, 'the captcha is used up');
+      const fresh = await waitForNewCaptcha(page, id);
+      assert.ok(await answerFor(fresh), 'a fresh captcha for the next request');
+      assert.equal(await page.inputValue('#image-code'), '');
     });
   });
 
