@@ -5,6 +5,8 @@ pub mod keys;
 pub mod policy;
 pub mod sender;
 pub mod types;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 mod passport;
 
@@ -13,6 +15,11 @@ pub use passport::Passport;
 pub use policy::{Policy, PolicyError};
 pub use sender::{DiscardSender, LogSender, RecordingSender, SendError, SmsMessage, SmsSender};
 pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
+#[cfg(feature = "webhook")]
+pub use webhook::{WebhookConfig, WebhookConfigError, WebhookSender};
 
 pub use captcha_render::{Captcha, Renderer};
 pub use code_store::{CodeStore, SharedStore, StoreError};
+/// The crates a service needs to build a [`Passport`], re-exported so one
+/// dependency is enough.
+pub use {captcha_render, code_store};

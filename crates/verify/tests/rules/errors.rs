@@ -16,7 +16,9 @@ fn every_error() -> Vec<VerifyError> {
             limit: Limit::SmsDailyCap,
             retry_after: Duration::from_secs(42),
         },
-        VerifyError::Store(StoreError::Unavailable("redis://:hunter2@10.0.0.5".to_owned())),
+        VerifyError::Store(StoreError::Unavailable(
+            "redis://:hunter2@10.0.0.5".to_owned(),
+        )),
         VerifyError::Sender(SendError::Connect("gateway.internal:443".to_owned())),
     ]
 }
@@ -26,7 +28,9 @@ fn errno_per_case() {
     let errnos: Vec<_> = every_error().iter().map(VerifyError::errno).collect();
     assert_eq!(
         errnos,
-        ["4103", "4004", "4002", "4004", "4002", "4004", "4201", "4001", "4301"]
+        [
+            "4103", "4004", "4002", "4004", "4002", "4004", "4201", "4001", "4301"
+        ]
     );
 }
 
@@ -40,15 +44,26 @@ fn retry_after_only_for_limits() {
 
 #[test]
 fn messages_are_the_seeds_and_generic() {
-    assert_eq!(VerifyError::CaptchaMissing.message(Lang::default()), "图片验证码已过期");
-    assert_eq!(VerifyError::CaptchaWrong.message(Lang::Zh), "图片验证码错误");
-    assert_eq!(VerifyError::InvalidMobile.message(Lang::Zh), "手机号格式不正确");
+    assert_eq!(
+        VerifyError::CaptchaMissing.message(Lang::default()),
+        "图片验证码已过期"
+    );
+    assert_eq!(
+        VerifyError::CaptchaWrong.message(Lang::Zh),
+        "图片验证码错误"
+    );
+    assert_eq!(
+        VerifyError::InvalidMobile.message(Lang::Zh),
+        "手机号格式不正确"
+    );
     assert_eq!(Lang::Zh.sms_sent(), "发送成功");
     for e in every_error() {
         for lang in [Lang::Zh, Lang::En] {
             let msg = e.message(lang);
             assert!(!msg.is_empty());
-            for secret in ["hunter2", "redis", "gateway", "daily", "Daily", "cap", "4201"] {
+            for secret in [
+                "hunter2", "redis", "gateway", "daily", "Daily", "cap", "4201",
+            ] {
                 assert!(!msg.contains(secret), "{msg} leaks {secret}");
             }
         }
@@ -70,13 +85,39 @@ fn policy_validation_names_the_field() {
     assert_eq!(off.validate(), Ok(()), "0 disables a rate limit");
     let field = |p: Policy| p.validate().map_err(|e: PolicyError| e.field);
     let d = Policy::default;
-    assert_eq!(field(Policy { captcha_ttl: Duration::ZERO, ..d() }), Err("captcha_ttl"));
-    assert_eq!(field(Policy { sms_ttl: Duration::ZERO, ..d() }), Err("sms_ttl"));
-    assert_eq!(field(Policy { max_attempts: 0, ..d() }), Err("max_attempts"));
     assert_eq!(
-        field(Policy { sms_interval: Duration::from_micros(10), ..d() }),
+        field(Policy {
+            captcha_ttl: Duration::ZERO,
+            ..d()
+        }),
+        Err("captcha_ttl")
+    );
+    assert_eq!(
+        field(Policy {
+            sms_ttl: Duration::ZERO,
+            ..d()
+        }),
+        Err("sms_ttl")
+    );
+    assert_eq!(
+        field(Policy {
+            max_attempts: 0,
+            ..d()
+        }),
+        Err("max_attempts")
+    );
+    assert_eq!(
+        field(Policy {
+            sms_interval: Duration::from_micros(10),
+            ..d()
+        }),
         Err("sms_interval")
     );
-    let e = Policy { sms_ttl: Duration::ZERO, ..d() }.validate().unwrap_err();
+    let e = Policy {
+        sms_ttl: Duration::ZERO,
+        ..d()
+    }
+    .validate()
+    .unwrap_err();
     assert!(e.to_string().contains("sms_ttl"));
 }

@@ -34,7 +34,10 @@ pub async fn send_then_check_once(b: Backend) {
     assert_eq!(sent[0].ttl, h.passport.policy().sms_ttl);
     assert!(uuid::Uuid::try_parse(&sent[0].id).is_ok(), "id is a uuid");
     let code = h.last_code(&m);
-    h.passport.check_sms_code(&m, &code).await.expect("right code, first time");
+    h.passport
+        .check_sms_code(&m, &code)
+        .await
+        .expect("right code, first time");
     let again = h.passport.check_sms_code(&m, &code).await.unwrap_err();
     assert!(matches!(again, VerifyError::SmsCodeMissing), "{again:?}");
     assert_eq!(again.errno(), "4002");
@@ -72,10 +75,18 @@ pub async fn wrong_then_right_on_one_captcha_is_rejected(b: Backend) {
     let h = Harness::new(b, "wrong_then_right", no_limits());
     let (id, text) = h.captcha(&ip(1)).await;
     let m = mobile("13812345678");
-    let wrong = h.passport.send_sms_code(&m, "zzzz", &id, &ip(1)).await.unwrap_err();
+    let wrong = h
+        .passport
+        .send_sms_code(&m, "zzzz", &id, &ip(1))
+        .await
+        .unwrap_err();
     assert!(matches!(wrong, VerifyError::CaptchaWrong), "{wrong:?}");
     assert_eq!(wrong.errno(), "4004");
-    let right = h.passport.send_sms_code(&m, &text, &id, &ip(1)).await.unwrap_err();
+    let right = h
+        .passport
+        .send_sms_code(&m, &text, &id, &ip(1))
+        .await
+        .unwrap_err();
     assert!(matches!(right, VerifyError::CaptchaMissing), "{right:?}");
     assert!(h.sender.sent().is_empty());
 }
@@ -127,7 +138,9 @@ pub async fn second_send_within_interval_is_limited(b: Backend) {
     assert_limited(second, Limit::SmsInterval, Duration::from_secs(60));
     assert_eq!(h.sender.sent().len(), 1);
     // Another mobile is not held back.
-    h.send(&mobile("13912345678"), &ip(1)).await.expect("other mobile");
+    h.send(&mobile("13912345678"), &ip(1))
+        .await
+        .expect("other mobile");
     // The refused send did not replace the first code.
     h.passport
         .check_sms_code(&m, &h.last_code(&m))
@@ -157,7 +170,9 @@ pub async fn daily_cap(b: Backend) {
         .unwrap();
     assert_eq!(count.value, 4);
     // Other mobiles have their own cap.
-    h.send(&mobile("13912345678"), &ip(1)).await.expect("other mobile");
+    h.send(&mobile("13912345678"), &ip(1))
+        .await
+        .expect("other mobile");
 }
 
 pub async fn daily_cap_refusal_releases_the_interval(b: Backend) {
@@ -170,9 +185,21 @@ pub async fn daily_cap_refusal_releases_the_interval(b: Backend) {
     let m = mobile("13812345678");
     h.send(&m, &ip(1)).await.expect("first");
     // Within the interval: the interval answers, not the cap.
-    assert_limited(h.send(&m, &ip(1)).await, Limit::SmsInterval, Duration::from_secs(60));
-    h.store.as_ref().delete(&keys::sms_interval(&m)).await.unwrap();
-    assert_limited(h.send(&m, &ip(1)).await, Limit::SmsDailyCap, Duration::from_secs(86_400));
+    assert_limited(
+        h.send(&m, &ip(1)).await,
+        Limit::SmsInterval,
+        Duration::from_secs(60),
+    );
+    h.store
+        .as_ref()
+        .delete(&keys::sms_interval(&m))
+        .await
+        .unwrap();
+    assert_limited(
+        h.send(&m, &ip(1)).await,
+        Limit::SmsDailyCap,
+        Duration::from_secs(86_400),
+    );
     // The cap refusal left no interval flag of its own behind.
     let flag = h
         .store
@@ -193,7 +220,10 @@ pub async fn per_ip_cap(b: Backend) {
         h.send(&nth_mobile(n), &ip(1)).await.expect("under the cap");
     }
     let (id, text) = h.captcha(&ip(1)).await;
-    let over = h.passport.send_sms_code(&nth_mobile(9), &text, &id, &ip(1)).await;
+    let over = h
+        .passport
+        .send_sms_code(&nth_mobile(9), &text, &id, &ip(1))
+        .await;
     assert_limited(over, Limit::SmsPerIp, Duration::from_secs(3600));
     // Refused before the captcha was taken: it still works from elsewhere.
     h.passport
@@ -210,16 +240,22 @@ pub async fn per_ip_cap_counts_ipv6_by_64(b: Backend) {
     };
     let h = Harness::new(b, "per_ip_ipv6", policy);
     let v6 = |last: u16, net: u16| {
-        ClientIp(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, net, 0, 0, 0, last)))
+        ClientIp(IpAddr::V6(Ipv6Addr::new(
+            0x2001, 0xdb8, 0, net, 0, 0, 0, last,
+        )))
     };
     h.send(&nth_mobile(1), &v6(1, 1)).await.expect("first");
-    h.send(&nth_mobile(2), &v6(2, 1)).await.expect("second, same /64");
+    h.send(&nth_mobile(2), &v6(2, 1))
+        .await
+        .expect("second, same /64");
     assert_limited(
         h.send(&nth_mobile(3), &v6(3, 1)).await,
         Limit::SmsPerIp,
         Duration::from_secs(3600),
     );
-    h.send(&nth_mobile(4), &v6(1, 2)).await.expect("another /64");
+    h.send(&nth_mobile(4), &v6(1, 2))
+        .await
+        .expect("another /64");
 }
 
 pub async fn captcha_images_per_ip_cap(b: Backend) {
@@ -256,7 +292,12 @@ pub async fn five_wrong_checks_void_the_code(b: Backend) {
     let m = mobile("13812345678");
     h.send(&m, &ip(1)).await.expect("send");
     let right = h.last_code(&m);
-    let wrong = SmsCode::parse(if right.as_str() == "000000" { "111111" } else { "000000" }).unwrap();
+    let wrong = SmsCode::parse(if right.as_str() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    })
+    .unwrap();
     for left in (0..5).rev() {
         match h.passport.check_sms_code(&m, &wrong).await {
             Err(e @ VerifyError::SmsCodeWrong { attempts_left }) => {
@@ -283,9 +324,15 @@ pub async fn a_new_send_replaces_the_code_and_resets_attempts(b: Backend) {
     let second = h.last_code(&m);
     if first != second {
         let e = h.passport.check_sms_code(&m, &first).await.unwrap_err();
-        assert!(matches!(e, VerifyError::SmsCodeWrong { attempts_left: 4 }), "{e:?}");
+        assert!(
+            matches!(e, VerifyError::SmsCodeWrong { attempts_left: 4 }),
+            "{e:?}"
+        );
     }
-    h.passport.check_sms_code(&m, &second).await.expect("new code accepted");
+    h.passport
+        .check_sms_code(&m, &second)
+        .await
+        .expect("new code accepted");
 }
 
 pub async fn parallel_right_checks_accept_once(b: Backend) {
@@ -318,7 +365,10 @@ pub async fn sender_failure_gives_everything_back(b: Backend) {
     let m = mobile("13812345678");
     h.sender.fail_next(1, SendError::Status(503));
     let e = h.send(&m, &ip(1)).await.unwrap_err();
-    assert!(matches!(e, VerifyError::Sender(SendError::Status(503))), "{e:?}");
+    assert!(
+        matches!(e, VerifyError::Sender(SendError::Status(503))),
+        "{e:?}"
+    );
     assert_eq!(e.errno(), "4301");
     assert_eq!(h.sender.attempts(), 1);
     assert!(h.sender.sent().is_empty());
@@ -333,7 +383,10 @@ pub async fn sender_failure_gives_everything_back(b: Backend) {
     // caps of 1 were given back.
     h.send(&m, &ip(1)).await.expect("retry at once");
     assert_eq!(h.sender.sent().len(), 1);
-    h.passport.check_sms_code(&m, &h.last_code(&m)).await.expect("retry's code");
+    h.passport
+        .check_sms_code(&m, &h.last_code(&m))
+        .await
+        .expect("retry's code");
 }
 
 pub async fn store_down_fails_closed(b: Backend) {
@@ -341,7 +394,11 @@ pub async fn store_down_fails_closed(b: Backend) {
     let m = mobile("13812345678");
     let (id, text) = h.captcha(&ip(1)).await;
     h.take_store_down();
-    let e = h.passport.send_sms_code(&m, &text, &id, &ip(1)).await.unwrap_err();
+    let e = h
+        .passport
+        .send_sms_code(&m, &text, &id, &ip(1))
+        .await
+        .unwrap_err();
     assert!(matches!(e, VerifyError::Store(_)), "{e:?}");
     assert_eq!(e.errno(), "4001");
     assert_eq!(h.sender.attempts(), 0, "nothing sent");
@@ -351,7 +408,11 @@ pub async fn store_down_fails_closed(b: Backend) {
         .await
         .unwrap_err();
     assert_eq!(e.errno(), "4001");
-    let e = h.passport.issue_captcha(&new_id(), &ip(1)).await.unwrap_err();
+    let e = h
+        .passport
+        .issue_captcha(&new_id(), &ip(1))
+        .await
+        .unwrap_err();
     assert_eq!(e.errno(), "4001");
     assert_eq!(h.passport.ready().await.unwrap_err().errno(), "4001");
 }
@@ -361,8 +422,19 @@ pub async fn junk_typed_text_makes_no_store_call(b: Backend) {
     let m = mobile("13812345678");
     let id = new_id();
     let huge = "A".repeat(1 << 20);
-    for junk in ["", "   ", "\r\n", "AB\r\nCD", &"A".repeat(33), huge.as_str()] {
-        let e = h.passport.send_sms_code(&m, junk, &id, &ip(1)).await.unwrap_err();
+    for junk in [
+        "",
+        "   ",
+        "\r\n",
+        "AB\r\nCD",
+        &"A".repeat(33),
+        huge.as_str(),
+    ] {
+        let e = h
+            .passport
+            .send_sms_code(&m, junk, &id, &ip(1))
+            .await
+            .unwrap_err();
         assert!(matches!(e, VerifyError::Param(_)), "{junk:.20?}: {e:?}");
         assert_eq!(e.errno(), "4103");
     }
@@ -433,7 +505,11 @@ mod memory_expiry {
         let m = mobile("13812345678");
         let (id, text) = h.captcha(&ip(1)).await;
         tokio::time::advance(Duration::from_secs(301)).await;
-        let e = h.passport.send_sms_code(&m, &text, &id, &ip(1)).await.unwrap_err();
+        let e = h
+            .passport
+            .send_sms_code(&m, &text, &id, &ip(1))
+            .await
+            .unwrap_err();
         assert!(matches!(e, VerifyError::CaptchaMissing), "{e:?}");
         let (id, text) = h.captcha(&ip(1)).await;
         tokio::time::advance(Duration::from_secs(299)).await;

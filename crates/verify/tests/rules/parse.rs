@@ -8,7 +8,7 @@ use verify::{ClientIp, ImageCodeId, MobileRule, ParseError, SmsCode};
 fn junk() -> Vec<String> {
     vec![
         "１３８１２３４５６７８".to_owned(), // full-width digits
-        "١٣٨١٢٣٤٥٦٧٨".to_owned(),           // Arabic-Indic digits
+        "١٣٨١٢٣٤٥٦٧٨".to_owned(),            // Arabic-Indic digits
         "٣".to_owned(),
         "\r\n".to_owned(),
         "13812345678\r\n".to_owned(),
@@ -29,10 +29,17 @@ fn image_code_id_normalises_a_uuid() {
 
 #[test]
 fn image_code_id_refuses_junk() {
-    assert_eq!(ImageCodeId::parse(""), Err(ParseError::Missing("image_code_id")));
+    assert_eq!(
+        ImageCodeId::parse(""),
+        Err(ParseError::Missing("image_code_id"))
+    );
     let long = "{8e2b1c6a-3f1d-4e2b-9a7c-0d4e5f6a7b8c}";
     let urn = "urn:uuid:8e2b1c6a-3f1d-4e2b-9a7c-0d4e5f6a7b8c";
-    for raw in junk().iter().map(String::as_str).chain([long, urn, "not-a-uuid"]) {
+    for raw in junk()
+        .iter()
+        .map(String::as_str)
+        .chain([long, urn, "not-a-uuid"])
+    {
         assert_eq!(
             ImageCodeId::parse(raw),
             Err(ParseError::Malformed("image_code_id")),
@@ -45,14 +52,27 @@ fn image_code_id_refuses_junk() {
 fn mobile_default_rule() {
     let rule = MobileRule::default();
     assert_eq!(rule.parse("13812345678").unwrap().as_str(), "13812345678");
-    assert_eq!(rule.parse("+8613812345678").unwrap().as_str(), "13812345678");
+    assert_eq!(
+        rule.parse("+8613812345678").unwrap().as_str(),
+        "13812345678"
+    );
     assert_eq!(rule.parse("19912345678").unwrap().as_str(), "19912345678");
     assert_eq!(rule.parse(""), Err(ParseError::Missing("mobile")));
-    for raw in ["12812345678", "1381234567", "138123456789", "+86", "+8612812345678"] {
+    for raw in [
+        "12812345678",
+        "1381234567",
+        "138123456789",
+        "+86",
+        "+8612812345678",
+    ] {
         assert_eq!(rule.parse(raw), Err(ParseError::InvalidMobile), "{raw}");
     }
     for raw in junk() {
-        assert_eq!(rule.parse(&raw), Err(ParseError::InvalidMobile), "{raw:.40?}");
+        assert_eq!(
+            rule.parse(&raw),
+            Err(ParseError::InvalidMobile),
+            "{raw:.40?}"
+        );
     }
 }
 
@@ -69,14 +89,26 @@ fn mobile_rule_is_anchored_and_ascii() {
     assert_eq!(any.parse("١٢٣"), Err(ParseError::InvalidMobile));
     // E.164 elsewhere: a leading `+` is kept when the pattern allows it.
     let e164 = MobileRule::new(r"\+\d{8,15}").unwrap();
-    assert_eq!(e164.parse("+4915112345678").unwrap().as_str(), "+4915112345678");
-    assert_eq!(e164.parse("+49+15112345678"), Err(ParseError::InvalidMobile));
+    assert_eq!(
+        e164.parse("+4915112345678").unwrap().as_str(),
+        "+4915112345678"
+    );
+    assert_eq!(
+        e164.parse("+49+15112345678"),
+        Err(ParseError::InvalidMobile)
+    );
 }
 
 #[test]
 fn mobile_rule_refuses_bad_patterns() {
-    assert_eq!(MobileRule::new("").unwrap_err(), ParseError::Missing("mobile_pattern"));
-    assert_eq!(MobileRule::new("(").unwrap_err(), ParseError::Malformed("mobile_pattern"));
+    assert_eq!(
+        MobileRule::new("").unwrap_err(),
+        ParseError::Missing("mobile_pattern")
+    );
+    assert_eq!(
+        MobileRule::new("(").unwrap_err(),
+        ParseError::Malformed("mobile_pattern")
+    );
     assert_eq!(MobileRule::default().pattern(), MobileRule::DEFAULT_PATTERN);
 }
 
@@ -92,8 +124,18 @@ fn mobile_is_masked_in_logs() {
 fn sms_code_is_six_ascii_digits() {
     assert_eq!(SmsCode::parse("012345").unwrap().as_str(), "012345");
     assert_eq!(SmsCode::parse(""), Err(ParseError::Missing("sms_code")));
-    for raw in junk().iter().map(String::as_str).chain(["12345", "1234567", "12345a", " 12345", "１２３４５６"]) {
-        assert_eq!(SmsCode::parse(raw), Err(ParseError::Malformed("sms_code")), "{raw:.40?}");
+    for raw in junk().iter().map(String::as_str).chain([
+        "12345",
+        "1234567",
+        "12345a",
+        " 12345",
+        "１２３４５６",
+    ]) {
+        assert_eq!(
+            SmsCode::parse(raw),
+            Err(ParseError::Malformed("sms_code")),
+            "{raw:.40?}"
+        );
     }
     assert!(!format!("{:?}", SmsCode::parse("654321").unwrap()).contains("654321"));
 }
@@ -102,9 +144,15 @@ fn sms_code_is_six_ascii_digits() {
 fn client_ip_limit_key() {
     let v4 = ClientIp(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)));
     assert_eq!(v4.limit_key(), "203.0.113.7");
-    let a = ClientIp(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xa, 0xb, 1, 2, 3, 4)));
-    let b = ClientIp(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xa, 0xb, 9, 9, 9, 9)));
-    let c = ClientIp(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0xa, 0xc, 1, 2, 3, 4)));
+    let a = ClientIp(IpAddr::V6(Ipv6Addr::new(
+        0x2001, 0xdb8, 0xa, 0xb, 1, 2, 3, 4,
+    )));
+    let b = ClientIp(IpAddr::V6(Ipv6Addr::new(
+        0x2001, 0xdb8, 0xa, 0xb, 9, 9, 9, 9,
+    )));
+    let c = ClientIp(IpAddr::V6(Ipv6Addr::new(
+        0x2001, 0xdb8, 0xa, 0xc, 1, 2, 3, 4,
+    )));
     assert_eq!(a.limit_key(), "2001:db8:a:b::/64");
     assert_eq!(a.limit_key(), b.limit_key());
     assert_ne!(a.limit_key(), c.limit_key());

@@ -21,10 +21,20 @@ async fn recording_sender_records_and_fails_on_demand() {
     let s = RecordingSender::new();
     s.send(&message("111111")).await.unwrap();
     s.fail_next(2, SendError::Timeout);
-    assert!(matches!(s.send(&message("222222")).await, Err(SendError::Timeout)));
-    assert!(matches!(s.send(&message("333333")).await, Err(SendError::Timeout)));
+    assert!(matches!(
+        s.send(&message("222222")).await,
+        Err(SendError::Timeout)
+    ));
+    assert!(matches!(
+        s.send(&message("333333")).await,
+        Err(SendError::Timeout)
+    ));
     s.send(&message("444444")).await.unwrap();
-    let codes: Vec<_> = s.sent().iter().map(|m| m.code.as_str().to_owned()).collect();
+    let codes: Vec<_> = s
+        .sent()
+        .iter()
+        .map(|m| m.code.as_str().to_owned())
+        .collect();
     assert_eq!(codes, ["111111", "444444"]);
     assert_eq!(s.attempts(), 4);
 }
