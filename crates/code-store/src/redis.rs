@@ -26,7 +26,8 @@ use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://`, `rediss://` or `unix://` URL; may hold a password.
+    /// `redis://` or `unix://` URL; may hold a password. (`rediss://` is
+    /// refused: this build has no TLS.)
     pub url: String,
     /// Most pooled connections.
     pub pool_size: usize,
@@ -111,6 +112,11 @@ impl RedisStore {
         let wait_timeout = millis(config.wait_timeout_ms, "wait_timeout_ms")?;
         let command_timeout = millis(config.command_timeout_ms, "command_timeout_ms")?;
 
+        if config.url.starts_with("rediss:") {
+            // redis-rs is built without TLS here: no crypto provider is chosen
+            // for the whole process on the library's behalf.
+            return Err(invalid("rediss:// (TLS) is not supported by this build"));
+        }
         // Parsed here, not by deadpool's Config, whose connections would keep
         // redis-rs's built-in timeouts instead of the configured ones.
         let info = config
@@ -450,6 +456,20 @@ mod tests {
             assert!(!err.contains("hunter2"), "{err}");
             assert!(err.contains("redis url"), "{err}");
         }
+        let tls = RedisConfig {
+            url: "rediss://:hunter2@example.com".to_owned(),
+            ..RedisConfig::default()
+        };
+        let err = RedisStore::new(tls).unwrap_err().to_string();
+        assert!(
+            err.contains("rediss://") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let unix = RedisConfig {
+            url: "unix:///run/redis/redis.sock".to_owned(),
+            ..RedisConfig::default()
+        };
+        assert!(RedisStore::new(unix).is_ok());
         let zero_pool = RedisConfig {
             pool_size: 0,
             ..RedisConfig::default()
