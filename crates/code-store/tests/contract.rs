@@ -778,7 +778,8 @@ mod redis_only {
         assert_eq!(names, expected);
         let ttl_of = |name: &str| keys.iter().find(|(k, _)| k == name).unwrap().1;
         let (code_ttl, tries_ttl) = (ttl_of(&code_key), ttl_of(&tries_key));
-        assert!(tries_ttl > 0 && tries_ttl <= code_ttl, "{keys:?}");
+        // The same deadline; Redis may round the two a millisecond apart.
+        assert!(tries_ttl > 0 && tries_ttl <= code_ttl + 10, "{keys:?}");
 
         let mut conn = r.raw().await;
         let tries: String = redis::cmd("GET")
