@@ -1,1 +1,19 @@
-//! Passport's HTTP server.
+//! Passport's HTTP server: the contract's routes over `passport-verify`, the
+//! page, health and metrics. `main.rs` only loads [`configuration::Settings`],
+//! sets up [`telemetry`] and runs a [`startup::Application`].
+
+pub mod cli;
+pub mod client_ip;
+pub mod configuration;
+pub mod healthcheck;
+pub mod metrics;
+pub mod observe;
+pub mod page;
+pub mod reply;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use configuration::Settings;
+pub use startup::Application;

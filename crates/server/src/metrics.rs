@@ -1,0 +1,150 @@
+//! Counters and a latency histogram, written out as Prometheus text on a
+//! separate listener (`server.metrics_addr`) so they are not public by default.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::{HttpResponse, web};
+
+/// Every errno the contract has, "0" for success.
+const ERRNOS: [&str; 9] = [
+    "0", "4001", "4002", "4004", "4101", "4103", "4201", "4301", "4500",
+];
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// The service's counters; shared by every worker, lock-free.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    captchas_issued: AtomicU64,
+    sms_sent: AtomicU64,
+    store_errors: AtomicU64,
+    outcomes: [AtomicU64; ERRNOS.len()],
+    // Per bucket, not cumulative: one increment per request; the
+    // cumulative form is computed when written out.
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+}
+
+impl Metrics {
+    /// One captcha image answered.
+    pub fn captcha_issued(&self) {
+        self.captchas_issued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One SMS code handed to the sender successfully.
+    pub fn sms_sent(&self) {
+        self.sms_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One JSON answer (or image) with `errno`.
+    pub fn outcome(&self, errno: &str) {
+        if errno == "4001" {
+            self.store_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(i) = ERRNOS.iter().position(|e| *e == errno) {
+            self.outcomes[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One request took `elapsed`.
+    pub fn request(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.latency_sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::with_capacity(2048);
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        };
+        counter(
+            "passport_captchas_issued_total",
+            "Captcha images issued.",
+            get(&self.captchas_issued),
+        );
+        counter(
+            "passport_sms_sent_total",
+            "SMS codes handed to the sender successfully.",
+            get(&self.sms_sent),
+        );
+        counter(
+            "passport_store_errors_total",
+            "Requests answered 4001 because the store failed or timed out.",
+            get(&self.store_errors),
+        );
+
+        out.push_str("# HELP passport_outcomes_total JSON answers and images by errno.\n");
+        out.push_str("# TYPE passport_outcomes_total counter\n");
+        for (errno, count) in ERRNOS.iter().zip(&self.outcomes) {
+            let _ = writeln!(
+                out,
+                "passport_outcomes_total{{errno=\"{errno}\"}} {}",
+                get(count)
+            );
+        }
+
+        let name = "passport_http_request_duration_seconds";
+        let _ = writeln!(out, "# HELP {name} Time from request to response.");
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(&self.latency_buckets) {
+            cumulative += get(count);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let count = get(&self.latency_count);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = get(&self.latency_sum_micros) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}");
+        let _ = writeln!(out, "{name}_count {count}");
+        out
+    }
+}
+
+/// `GET /metrics` on the metrics listener.
+pub async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_a_cumulative_histogram() {
+        let m = Metrics::default();
+        m.captcha_issued();
+        m.outcome("0");
+        m.outcome("4001");
+        m.outcome("4001");
+        m.request(Duration::from_micros(300));
+        m.request(Duration::from_millis(3));
+        m.request(Duration::from_secs(10));
+        let text = m.render();
+        assert!(text.contains("passport_captchas_issued_total 1\n"));
+        assert!(text.contains("passport_store_errors_total 2\n"));
+        assert!(text.contains("passport_outcomes_total{errno=\"4001\"} 2\n"));
+        assert!(text.contains("passport_outcomes_total{errno=\"4500\"} 0\n"));
+        assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
+        assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"));
+        assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"2.5\"} 2\n"));
+        assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
+        assert!(text.contains("passport_http_request_duration_seconds_count 3\n"));
+    }
+}

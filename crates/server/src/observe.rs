@@ -1,0 +1,99 @@
+//! The middleware every request passes: the query-string cap, the language
+//! and `compat` rendering of JSON answers, a log line and the metrics.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use verify::Lang;
+
+use crate::reply::{Reply, negotiate};
+use crate::state::AppState;
+
+/// Longest query string accepted (the contract's 1 KiB).
+pub const MAX_QUERY_LEN: usize = 1024;
+
+// Paths are logged, and any client can choose one: keep lines bounded.
+const MAX_LOGGED_PATH: usize = 200;
+
+/// Wraps every route (see the module docs).
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (default_lang, errors_as_200) = state
+        .as_ref()
+        .map_or((Lang::Zh, false), |s| (s.default_lang, s.errors_as_200));
+    let lang = negotiate(req.headers(), default_lang);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+
+    let response = if req.query_string().len() > MAX_QUERY_LEN {
+        let reply = Reply::param(StatusCode::BAD_REQUEST);
+        let response = reply.to_response(Lang::Zh, false);
+        req.into_response(response)
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
+
+    // Re-render a contract answer when the default form is not the one wanted.
+    let reply = response.response().extensions().get::<Reply>().cloned();
+    let response = match &reply {
+        Some(reply) if lang != Lang::Zh || (errors_as_200 && reply.errno != "0") => {
+            let error = response.response().error().map(ToString::to_string);
+            let (req, _) = response.into_parts();
+            let mut fresh = reply.to_response(lang, errors_as_200);
+            if let Some(error) = error {
+                fresh.extensions_mut().insert(LoggedCause(error));
+            }
+            ServiceResponse::new(req, fresh)
+        }
+        _ => response,
+    };
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let errno = reply.as_ref().map(|r| r.errno);
+    if let Some(state) = &state {
+        state.metrics.request(elapsed);
+        if let Some(errno) = errno {
+            state.metrics.outcome(errno);
+        }
+    }
+    let cause = response
+        .response()
+        .error()
+        .map(ToString::to_string)
+        .or_else(|| {
+            response
+                .response()
+                .extensions()
+                .get::<LoggedCause>()
+                .map(|c| c.0.clone())
+        });
+    let shown_path = match path.char_indices().nth(MAX_LOGGED_PATH) {
+        Some((cut, _)) => &path[..cut],
+        None => &path,
+    };
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    let errno = errno.unwrap_or("-");
+    match cause {
+        Some(cause) if status >= 500 || errno == "4001" || errno == "4301" || errno == "4500" => {
+            tracing::warn!(%method, path = shown_path, status, errno, latency_us, %cause, "request")
+        }
+        Some(cause) => {
+            tracing::info!(%method, path = shown_path, status, errno, latency_us, %cause, "request")
+        }
+        None => tracing::info!(%method, path = shown_path, status, errno, latency_us, "request"),
+    }
+    Ok(response)
+}
+
+/// The error behind a re-rendered answer, kept for the log line.
+#[derive(Debug, Clone)]
+struct LoggedCause(String);

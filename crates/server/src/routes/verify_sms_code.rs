@@ -1,0 +1,118 @@
+//! `POST /passport/sms_code/verify`: a backend checks the code a user typed.
+//! Server to server, with a bearer key; not routed while no key is set.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use verify::{Lang, ParseError, SmsCode, VerifyError};
+
+use crate::reply::Reply;
+use crate::state::AppState;
+
+/// Why a check was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifySmsCodeError {
+    /// The bearer key is missing or wrong (4101).
+    #[error("bearer key missing or wrong")]
+    Unauthorized,
+    /// The rules refused (bad parameter, wrong or expired code, store).
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// Anything else (4500).
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl VerifySmsCodeError {
+    fn reply(&self) -> Reply {
+        match self {
+            Self::Unauthorized => Reply::unauthorized(),
+            Self::Verify(e) => Reply::from_verify(e),
+            Self::Unexpected(_) => Reply::unexpected(),
+        }
+    }
+}
+
+impl ResponseError for VerifySmsCodeError {
+    fn status_code(&self) -> StatusCode {
+        self.reply().status
+    }
+    fn error_response(&self) -> HttpResponse {
+        self.reply().to_response(Lang::Zh, false)
+    }
+}
+
+/// Proof that the request carried the configured bearer key. Listed before
+/// the body among the handler's arguments, so a caller without the key
+/// learns nothing about the body's rules.
+#[derive(Debug)]
+pub struct Authorized(());
+
+impl FromRequest for Authorized {
+    type Error = VerifySmsCodeError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let expected = req
+            .app_data::<web::Data<AppState>>()
+            .and_then(|s| s.verify_key.clone());
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        ready(match (expected, given) {
+            // Constant time over the bytes; only the length can show, and
+            // keys are at least 16 random characters.
+            (Some(key), Some(given))
+                if bool::from(key.expose().as_bytes().ct_eq(given.as_bytes())) =>
+            {
+                Ok(Authorized(()))
+            }
+            _ => Err(VerifySmsCodeError::Unauthorized),
+        })
+    }
+}
+
+/// The body: `{"mobile": "...", "sms_code": "123456"}`.
+#[derive(Debug, Deserialize)]
+pub struct CheckBody {
+    mobile: Option<String>,
+    sms_code: Option<String>,
+}
+
+/// Checks the code once: accepted codes are used up, and a code is void
+/// after the configured number of wrong checks.
+pub async fn check_sms_code(
+    _auth: Authorized,
+    state: web::Data<AppState>,
+    body: web::Json<CheckBody>,
+) -> Result<HttpResponse, VerifySmsCodeError> {
+    let body = body.into_inner();
+    let (Some(mobile), Some(code)) = (
+        body.mobile.filter(|m| !m.trim().is_empty()),
+        body.sms_code.filter(|c| !c.trim().is_empty()),
+    ) else {
+        return Err(VerifyError::from(ParseError::Missing("mobile, sms_code")).into());
+    };
+    let code = SmsCode::parse(&code).map_err(VerifyError::from)?;
+    let mobile = state
+        .mobile_rule
+        .parse(&mobile)
+        .map_err(VerifyError::from)?;
+    match state.passport.check_sms_code(&mobile, &code).await {
+        Ok(()) => {
+            tracing::info!(mobile = %mobile.masked(), "sms code accepted");
+            Ok(Reply::ok("验证成功", "Code accepted").to_response(Lang::Zh, false))
+        }
+        Err(e) => {
+            tracing::info!(mobile = %mobile.masked(), errno = e.errno(), "sms code not accepted");
+            Err(e.into())
+        }
+    }
+}

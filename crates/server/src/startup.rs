@@ -1,0 +1,245 @@
+//! [`Application`]: the settings turned into bound listeners and a server.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use code_store::{MemoryStore, RedisStore, SharedStore};
+use verify::{DiscardSender, LogSender, MobileRule, Passport, Renderer, SmsSender};
+
+use crate::client_ip::TrustedProxies;
+use crate::configuration::{Backend, SenderKind, Settings};
+use crate::metrics::{Metrics, get_metrics};
+use crate::observe::observe;
+use crate::page::Page;
+use crate::routes::{fallback, health, image_code, sms_code, verify_sms_code};
+use crate::state::AppState;
+
+/// The contract's body limit for JSON requests.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+/// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
+/// A built server: listeners bound, not yet serving.
+pub struct Application {
+    port: u16,
+    metrics_port: Option<u16>,
+    server: Server,
+    metrics_server: Option<Server>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("metrics_port", &self.metrics_port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Builds the store and the SMS sender the settings name, then the server.
+    /// Must be called inside a tokio runtime (the memory store spawns its
+    /// purge task).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store: SharedStore = match settings.store.backend {
+            Backend::Memory => Arc::new(MemoryStore::new(settings.memory_config())),
+            Backend::Redis => Arc::new(
+                RedisStore::new(settings.redis_config())
+                    .context("store.redis: building the pool")?,
+            ),
+        };
+        let sender = build_sender(&settings)?;
+        Self::build_with(settings, store, sender).await
+    }
+
+    /// Builds the server over a given store and sender (tests inject them).
+    pub async fn build_with(
+        settings: Settings,
+        store: SharedStore,
+        sender: Arc<dyn SmsSender>,
+    ) -> anyhow::Result<Self> {
+        settings.validate().context("config error")?;
+        let renderer = Renderer::new(settings.renderer_params())
+            .map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
+        let mobile_rule = MobileRule::new(&settings.sms.mobile_pattern)
+            .map_err(|e| anyhow::anyhow!("sms.mobile_pattern: {e}"))?;
+        let metrics = Arc::new(Metrics::default());
+        let state = web::Data::new(AppState {
+            passport: Passport::new(store, sender, renderer, settings.policy()),
+            mobile_rule,
+            proxies: TrustedProxies::new(settings.trusted_proxies()),
+            verify_key: Some(settings.verify_api.key.clone()).filter(|k| !k.is_empty()),
+            default_lang: settings.messages.default_lang.into(),
+            errors_as_200: settings.compat.errors_as_200,
+            metrics: Arc::clone(&metrics),
+        });
+        let page = web::Data::new(load_page(&settings.server.static_dir));
+        let origins = settings.cors.allowed_origins.clone();
+
+        let host = settings.server.host.as_str();
+        let listener = TcpListener::bind((host, settings.server.port))
+            .with_context(|| format!("binding {host}:{}", settings.server.port))?;
+        let port = listener.local_addr()?.port();
+
+        let json = web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .content_type_required(true)
+            .error_handler(fallback::json_error);
+        let verify_enabled = state.verify_key.is_some();
+        let mut server = HttpServer::new(move || {
+            let app = App::new()
+                .app_data(state.clone())
+                .app_data(page.clone())
+                .app_data(json.clone())
+                .wrap(from_fn(observe))
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .service(
+                    web::resource("/passport/image_code")
+                        .route(web::get().to(image_code::get_image_code))
+                        .default_service(web::to(fallback::method_not_allowed("GET"))),
+                )
+                .service(
+                    web::resource("/passport/sms_code")
+                        .route(web::post().to(sms_code::send_sms_code))
+                        .default_service(web::to(fallback::method_not_allowed("POST"))),
+                )
+                .service(
+                    web::resource("/healthz")
+                        .route(web::get().to(health::get_healthz))
+                        .default_service(web::to(fallback::method_not_allowed("GET"))),
+                )
+                .service(
+                    web::resource("/readyz")
+                        .route(web::get().to(health::get_readyz))
+                        .default_service(web::to(fallback::method_not_allowed("GET"))),
+                );
+            // Not routed at all without a key: it answers 404 like any
+            // unknown path, so its existence is not advertised.
+            let app = if verify_enabled {
+                app.service(
+                    web::resource("/passport/sms_code/verify")
+                        .route(web::post().to(verify_sms_code::check_sms_code))
+                        .default_service(web::to(fallback::method_not_allowed("POST"))),
+                )
+            } else {
+                app
+            };
+            app.default_service(web::to(fallback::serve_page_or_not_found))
+        })
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.listen(listener)?.run();
+
+        let (metrics_port, metrics_server) = match settings.server.metrics_addr.as_str() {
+            "" => (None, None),
+            addr => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("server.metrics_addr: binding {addr}"))?;
+                let port = listener.local_addr()?.port();
+                let metrics = web::Data::from(metrics);
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(metrics.clone())
+                        .route("/metrics", web::get().to(get_metrics))
+                })
+                .workers(1)
+                .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+                .listen(listener)?
+                .run();
+                (Some(port), Some(server))
+            }
+        };
+
+        tracing::info!(
+            port,
+            metrics_port,
+            backend = ?settings.store.backend,
+            sender = ?settings.sms.sender,
+            "passport-server listening"
+        );
+        Ok(Self {
+            port,
+            metrics_port,
+            server,
+            metrics_server,
+        })
+    }
+
+    /// The port the API listener is bound to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The port of the `/metrics` listener, when enabled.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// Serves until SIGTERM or SIGINT; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match self.metrics_server {
+            Some(metrics) => tokio::try_join!(self.server, metrics).map(|_| ()),
+            None => self.server.await,
+        }
+    }
+}
+
+fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
+    Ok(match settings.sms.sender {
+        SenderKind::Log => {
+            tracing::warn!("sms.sender = \"log\": codes are written to the log (development only)");
+            Arc::new(LogSender)
+        }
+        SenderKind::Discard => {
+            tracing::warn!("sms.sender = \"discard\": no SMS is sent to anybody (benchmarks only)");
+            Arc::new(DiscardSender)
+        }
+        SenderKind::Webhook => anyhow::bail!("sms.sender: the webhook sender is not built in yet"),
+    })
+}
+
+fn load_page(dir: &str) -> Page {
+    if dir.is_empty() {
+        return Page::default();
+    }
+    match Page::load(Path::new(dir)) {
+        Ok(page) if !page.is_empty() => page,
+        Ok(_) => {
+            tracing::warn!(static_dir = dir, "no page files found; / answers 404");
+            Page::default()
+        }
+        // The API works without the page: say so, and serve it.
+        Err(e) => {
+            tracing::warn!(static_dir = dir, error = %e, "page not loaded; / answers 404");
+            Page::default()
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    cors.allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(600)
+        // A request from another origin goes through without CORS headers
+        // (the browser then withholds the answer) instead of failing here.
+        .block_on_origin_mismatch(false)
+}

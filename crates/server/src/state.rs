@@ -1,0 +1,28 @@
+//! [`AppState`]: what every handler shares, built once per process.
+
+use std::sync::Arc;
+
+use verify::{Lang, MobileRule, Passport};
+
+use crate::client_ip::TrustedProxies;
+use crate::configuration::Secret;
+use crate::metrics::Metrics;
+
+/// Shared by every worker as `web::Data<AppState>`.
+#[derive(Debug)]
+pub struct AppState {
+    /// The rules.
+    pub passport: Passport,
+    /// How mobile numbers are parsed.
+    pub mobile_rule: MobileRule,
+    /// Whose `X-Forwarded-For` is believed.
+    pub proxies: TrustedProxies,
+    /// Bearer key of the verify endpoint; `None` disables it.
+    pub verify_key: Option<Secret>,
+    /// `errmsg` language unless the client prefers English.
+    pub default_lang: Lang,
+    /// `compat.errors_as_200`.
+    pub errors_as_200: bool,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
