@@ -209,7 +209,16 @@ fn from_redis(e: &redis::RedisError) -> StoreError {
     } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
         StoreError::Unavailable(format!("redis connection failed ({})", e.category()))
     } else if let Some(code) = e.code() {
-        StoreError::Backend(format!("redis answered {code}"))
+        // Answers that mean "not now" rather than "never": a server still
+        // loading its data, a replica being promoted, a busy script.
+        if matches!(
+            code,
+            "LOADING" | "BUSY" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "READONLY"
+        ) {
+            StoreError::Unavailable(format!("redis answered {code}"))
+        } else {
+            StoreError::Backend(format!("redis answered {code}"))
+        }
     } else {
         StoreError::Backend(format!("redis error ({})", e.category()))
     }

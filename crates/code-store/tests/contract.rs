@@ -915,6 +915,30 @@ mod redis_only {
         assert!(!format!("{store:?}").contains("hunter2"));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_only_replica_is_unavailable_not_broken() {
+        let server = RedisServer::start();
+        let mut conn = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        // A replica of a master that is not there: up, but refuses writes.
+        redis::cmd("REPLICAOF")
+            .arg("127.0.0.1")
+            .arg(passport_testkit::free_port())
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let store = RedisStore::new(fault_config(server.url())).unwrap();
+        store.ping().await.unwrap();
+        let result = store.put("k", "v", MINUTE).await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+
     #[tokio::test]
     async fn construction_needs_no_server() {
         let port = passport_testkit::free_port();
