@@ -68,7 +68,7 @@ impl std::fmt::Debug for RedisConfig {
     }
 }
 
-/// A [`CodeStore`](crate::CodeStore) over Redis (≥ 6.2). Cheap to clone.
+/// A [`CodeStore`] over Redis (≥ 6.2). Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
     pool: Pool,
