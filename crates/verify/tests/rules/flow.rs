@@ -573,3 +573,68 @@ mod redis_expiry {
         assert!(matches!(e, VerifyError::CaptchaMissing), "{e:?}");
     }
 }
+
+/// Nothing but `LogSender` ever logs a code, an answer or a whole number.
+#[tokio::test(flavor = "current_thread")]
+async fn logs_hold_no_secrets() {
+    let captured = crate::support::Captured::default();
+    let _guard = tracing::subscriber::set_default(captured.clone());
+    let policy = verify::Policy {
+        sms_global_per_hour: 1,
+        ..no_limits()
+    };
+    let h = Harness::new(Backend::Memory, "logs_hold_no_secrets", policy);
+    let m = mobile("13812345678");
+    let mut secrets = vec![m.as_str().to_owned()];
+    let (id, text) = h.captcha(&ip(1)).await;
+    secrets.push(text.clone());
+    h.sender.fail_next(1, SendError::Timeout);
+    assert!(
+        h.passport
+            .send_sms_code(&m, &text, &id, &ip(1))
+            .await
+            .is_err()
+    );
+    let (id, text) = h.captcha(&ip(1)).await;
+    secrets.push(text.clone());
+    h.passport
+        .send_sms_code(&m, &text, &id, &ip(1))
+        .await
+        .expect("send");
+    let code = h.last_code(&m);
+    secrets.push(code.as_str().to_owned());
+    // The global cap's warning.
+    let e = h.send(&nth_mobile(7), &ip(1)).await.unwrap_err();
+    assert_eq!(e.errno(), "4201");
+    // A give-back that fails after a sender failure is logged, and the
+    // sender's error stands.
+    h.store.as_ref().delete(keys::SMS_GLOBAL).await.unwrap();
+    let (id, text) = h.captcha(&ip(1)).await;
+    secrets.push(text.clone());
+    h.sender.fail_next(1, SendError::Status(500));
+    h.fail_store_after(3); // take, global count, store code
+    let e = h
+        .passport
+        .send_sms_code(&m, &text, &id, &ip(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, VerifyError::Sender(SendError::Status(500))),
+        "{e:?}"
+    );
+    let lines = captured.lines();
+    let warnings = captured
+        .messages()
+        .into_iter()
+        .filter(|(level, _)| *level == tracing::Level::WARN)
+        .count();
+    assert_eq!(
+        warnings, 3,
+        "the global cap, then two failed give-backs: {lines:#?}"
+    );
+    for line in &lines {
+        for secret in &secrets {
+            assert!(!line.contains(secret.as_str()), "{line:?} holds a secret");
+        }
+    }
+}

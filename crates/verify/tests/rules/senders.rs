@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::support::Captured;
 use verify::{
     DiscardSender, LogSender, MobileRule, RecordingSender, SendError, SmsCode, SmsMessage,
     SmsSender,
@@ -46,4 +47,30 @@ async fn log_and_discard_senders_succeed() {
     for s in senders {
         s.send(&message("123456")).await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn log_sender_logs_masked_mobile_and_code_at_info() {
+    let captured = Captured::default();
+    let _guard = tracing::subscriber::set_default(captured.clone());
+    LogSender.send(&message("012345")).await.unwrap();
+    let ninety = SmsMessage {
+        ttl: Duration::from_secs(90),
+        ..message("999999")
+    };
+    LogSender.send(&ninety).await.unwrap();
+    let events = captured.messages();
+    assert_eq!(
+        events,
+        [
+            (
+                tracing::Level::INFO,
+                "SMS to 138****5678: code 012345 (valid 5 min)".to_owned()
+            ),
+            (
+                tracing::Level::INFO,
+                "SMS to 138****5678: code 999999 (valid 90 s)".to_owned()
+            ),
+        ]
+    );
 }

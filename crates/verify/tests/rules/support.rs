@@ -29,12 +29,14 @@ pub struct CountingStore {
     inner: SharedStore,
     calls: AtomicUsize,
     down: AtomicBool,
+    /// Calls from this number on fail (`usize::MAX`: none).
+    fail_from: AtomicUsize,
 }
 
 impl CountingStore {
     fn enter(&self) -> Result<(), StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if self.down.load(Ordering::SeqCst) {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) || call >= self.fail_from.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("taken down by the test".to_owned()));
         }
         Ok(())
@@ -143,6 +145,7 @@ impl Harness {
             inner,
             calls: AtomicUsize::new(0),
             down: AtomicBool::new(false),
+            fail_from: AtomicUsize::new(usize::MAX),
         });
         let sender = Arc::new(RecordingSender::new());
         let renderer = Renderer::new(Params::default()).expect("default captcha params");
@@ -170,6 +173,13 @@ impl Harness {
             #[cfg(feature = "redis")]
             Backend::Redis => self.redis.as_mut().expect("own redis").stop(),
         }
+    }
+
+    /// Lets the next `n` store calls through and fails every later one.
+    pub fn fail_store_after(&self, n: usize) {
+        self.store
+            .fail_from
+            .store(self.store_calls() + n, Ordering::SeqCst);
     }
 
     /// Issues a captcha for a fresh id and returns the id and its answer.
@@ -242,4 +252,58 @@ where
         results.push(result.expect("task panicked"));
     }
     results
+}
+
+/// Collects every event: just enough of a tracing subscriber to see what
+/// the crate logs.
+#[derive(Debug, Default, Clone)]
+pub struct Captured(Arc<std::sync::Mutex<Vec<(tracing::Level, String, String)>>>);
+
+impl Captured {
+    /// (level, message) of each event.
+    pub fn messages(&self) -> Vec<(tracing::Level, String)> {
+        let events = self.0.lock().unwrap();
+        events.iter().map(|(l, m, _)| (*l, m.clone())).collect()
+    }
+
+    /// Each event's message and fields, as one line.
+    pub fn lines(&self) -> Vec<String> {
+        let events = self.0.lock().unwrap();
+        events.iter().map(|(_, m, f)| format!("{m} {f}")).collect()
+    }
+}
+
+impl tracing::Subscriber for Captured {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        #[derive(Default)]
+        struct Fields {
+            message: String,
+            rest: String,
+        }
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.message = format!("{value:?}");
+                } else {
+                    self.rest.push_str(&format!("{}={value:?} ", field.name()));
+                }
+            }
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        self.0
+            .lock()
+            .unwrap()
+            .push((*event.metadata().level(), fields.message, fields.rest));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
 }
