@@ -14,7 +14,7 @@ use crate::policy::Policy;
 use crate::sender::{SmsMessage, SmsSender};
 use crate::types::{ClientIp, ImageCodeId, Mobile, ParseError, SmsCode};
 
-/// Longest typed captcha text looked at, after trimming (in characters).
+/// Longest typed captcha text accepted, after trimming (ASCII, so bytes).
 const MAX_TYPED_CHARS: usize = 32;
 /// Longest raw typed text even trimmed: bounds the work spent on junk.
 const MAX_TYPED_BYTES: usize = 256;
@@ -298,8 +298,9 @@ struct Reserved {
 
 /// Checks the typed captcha text before any store call; returns it trimmed.
 ///
-/// Non-ASCII text is let through to the comparison (and fails it against an
-/// ASCII answer); control characters never belong in an answer.
+/// Answers are drawn from printable ASCII (the renderer refuses any other
+/// alphabet), so anything else cannot be right: it is refused as malformed
+/// without using the captcha up.
 fn check_typed(typed: &str) -> Result<&str, ParseError> {
     if typed.len() > MAX_TYPED_BYTES {
         return Err(ParseError::Malformed("image_code"));
@@ -308,7 +309,7 @@ fn check_typed(typed: &str) -> Result<&str, ParseError> {
     if typed.is_empty() {
         return Err(ParseError::Missing("image_code"));
     }
-    if typed.chars().count() > MAX_TYPED_CHARS || typed.chars().any(char::is_control) {
+    if typed.len() > MAX_TYPED_CHARS || !typed.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ParseError::Malformed("image_code"));
     }
     Ok(typed)
