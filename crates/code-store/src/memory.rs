@@ -158,18 +158,28 @@ impl Drop for Shared {
     }
 }
 
+/// Most entries the purge task removes under one hold of the lock.
+const PURGE_BATCH: usize = 1_024;
+
 /// Removes expired entries as their deadlines pass, so memory returns to its
 /// baseline after the TTL even when nobody reads the keys again.
 async fn purge_expired_entries(shared: Weak<Shared>, wake: Arc<Notify>) {
     loop {
+        let now = Instant::now();
         let next_deadline = {
             let Some(shared) = shared.upgrade() else {
                 return;
             };
             let mut state = shared.lock();
-            state.purge_expired(Instant::now());
+            state.purge_expired_at_most(now, PURGE_BATCH);
             state.next_deadline()
         };
+        if next_deadline.is_some_and(|when| when <= now) {
+            // More expired than one batch: let callers have the lock between
+            // batches instead of stalling them for a whole sweep.
+            tokio::task::yield_now().await;
+            continue;
+        }
         match next_deadline {
             Some(when) => {
                 tokio::select! {
@@ -203,7 +213,14 @@ impl State {
     }
 
     fn purge_expired(&mut self, now: Instant) {
-        while let Some(entry) = self.deadlines.first_entry() {
+        self.purge_expired_at_most(now, usize::MAX);
+    }
+
+    fn purge_expired_at_most(&mut self, now: Instant, limit: usize) {
+        for _ in 0..limit {
+            let Some(entry) = self.deadlines.first_entry() else {
+                break;
+            };
             if entry.key().0 > now {
                 break;
             }
@@ -471,6 +488,24 @@ mod tests {
         assert_eq!(store.len(), 1);
         tokio::time::advance(Duration::from_secs(5)).await;
         tokio::task::yield_now().await;
+        assert!(store.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn purge_task_sweeps_in_batches_until_done() {
+        let store = store(10_000);
+        let n = PURGE_BATCH * 3 + 7;
+        for i in 0..n {
+            store
+                .put(&i.to_string(), "v", Duration::from_secs(5))
+                .await
+                .unwrap();
+        }
+        tokio::time::advance(Duration::from_secs(6)).await;
+        // The task yields between batches; give it turns until it is done.
+        for _ in 0..=n / PURGE_BATCH {
+            tokio::task::yield_now().await;
+        }
         assert!(store.is_empty());
     }
 
