@@ -878,6 +878,44 @@ mod redis_only {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paused_redis_times_out_then_recovers() {
+        let server = RedisServer::start();
+        let store = RedisStore::new(fault_config(server.url())).unwrap();
+        store.put("k", "v", MINUTE).await.unwrap();
+
+        let mut conn = redis::Client::open(server.url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        // Redis holds every client's commands until the pause ends: a hang
+        // on a connection that is already open.
+        let pause = Duration::from_millis(1_500);
+        redis::cmd("CLIENT")
+            .arg("PAUSE")
+            .arg(pause.as_millis() as u64)
+            .arg("ALL")
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        let paused = Instant::now();
+        let result = store.take("k").await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+        let waited = paused.elapsed();
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(waited < pause, "failed by its own timeout: {waited:?}");
+
+        tokio::time::sleep_until((paused + pause).into()).await;
+        // The store answers again. (A fresh key: the timed-out GETDEL of "k"
+        // may still run once the pause ends.)
+        store.put("k2", "w", MINUTE).await.unwrap();
+        assert_eq!(store.take("k2").await.unwrap().as_deref(), Some("w"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis_that_never_answers_times_out() {
         // Accepts connections and reads nothing: a hung server.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
