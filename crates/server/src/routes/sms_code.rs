@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use serde::Deserialize;
 use verify::{ImageCodeId, Lang, ParseError, VerifyError};
 
 use crate::reply::Reply;
@@ -37,20 +36,21 @@ impl ResponseError for SmsCodeError {
     }
 }
 
-/// The body, as the seed's page sends it. Fields are optional here so a
-/// missing one is the contract's 4103, like an empty one; unknown fields are
-/// ignored (front ends written for the seed send more).
-#[derive(Debug, Deserialize)]
-pub struct SmsCodeBody {
-    mobile: Option<String>,
-    image_code: Option<String>,
-    image_code_id: Option<String>,
-}
+/// The body: a JSON object `{"mobile", "image_code", "image_code_id"}`, as
+/// the seed's page sends it. Taken as a map, not a derived struct, so that
+/// serde's positional form (`[mobile, code, id]`) is refused, and a missing
+/// field is the contract's 4103 like an empty one. Other fields are ignored
+/// (front ends written for the seed send more).
+pub type SmsCodeBody = serde_json::Map<String, serde_json::Value>;
 
-fn present<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, ParseError> {
-    match value.as_deref() {
-        Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(ParseError::Missing(name)),
+/// A string field of a JSON body: missing, null or blank is
+/// [`ParseError::Missing`], any other type [`ParseError::Malformed`].
+pub fn string_field<'a>(body: &'a SmsCodeBody, name: &'static str) -> Result<&'a str, ParseError> {
+    match body.get(name) {
+        None | Some(serde_json::Value::Null) => Err(ParseError::Missing(name)),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Err(ParseError::Missing(name)),
+        Some(serde_json::Value::String(s)) => Ok(s),
+        Some(_) => Err(ParseError::Malformed(name)),
     }
 }
 
@@ -61,10 +61,9 @@ pub async fn send_sms_code(
     state: web::Data<AppState>,
     body: web::Json<SmsCodeBody>,
 ) -> Result<HttpResponse, SmsCodeError> {
-    let body = body.into_inner();
-    let mobile = present(&body.mobile, "mobile").map_err(VerifyError::from)?;
-    let typed = present(&body.image_code, "image_code").map_err(VerifyError::from)?;
-    let id = present(&body.image_code_id, "image_code_id").map_err(VerifyError::from)?;
+    let mobile = string_field(&body, "mobile").map_err(VerifyError::from)?;
+    let typed = string_field(&body, "image_code").map_err(VerifyError::from)?;
+    let id = string_field(&body, "image_code_id").map_err(VerifyError::from)?;
     let id = ImageCodeId::parse(id).map_err(VerifyError::from)?;
     let mobile = state.mobile_rule.parse(mobile).map_err(VerifyError::from)?;
     let ip = state.proxies.client_ip(&req);

@@ -6,11 +6,11 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use serde::Deserialize;
 use subtle::ConstantTimeEq;
-use verify::{Lang, ParseError, SmsCode, VerifyError};
+use verify::{Lang, SmsCode, VerifyError};
 
 use crate::reply::Reply;
+use crate::routes::sms_code::string_field;
 use crate::state::AppState;
 
 /// Why a check was not accepted.
@@ -79,12 +79,8 @@ impl FromRequest for Authorized {
     }
 }
 
-/// The body: `{"mobile": "...", "sms_code": "123456"}`.
-#[derive(Debug, Deserialize)]
-pub struct CheckBody {
-    mobile: Option<String>,
-    sms_code: Option<String>,
-}
+/// The body: a JSON object `{"mobile": "...", "sms_code": "123456"}`.
+pub type CheckBody = serde_json::Map<String, serde_json::Value>;
 
 /// Checks the code once: accepted codes are used up, and a code is void
 /// after the configured number of wrong checks.
@@ -93,18 +89,10 @@ pub async fn check_sms_code(
     state: web::Data<AppState>,
     body: web::Json<CheckBody>,
 ) -> Result<HttpResponse, VerifySmsCodeError> {
-    let body = body.into_inner();
-    let (Some(mobile), Some(code)) = (
-        body.mobile.filter(|m| !m.trim().is_empty()),
-        body.sms_code.filter(|c| !c.trim().is_empty()),
-    ) else {
-        return Err(VerifyError::from(ParseError::Missing("mobile, sms_code")).into());
-    };
-    let code = SmsCode::parse(&code).map_err(VerifyError::from)?;
-    let mobile = state
-        .mobile_rule
-        .parse(&mobile)
-        .map_err(VerifyError::from)?;
+    let mobile = string_field(&body, "mobile").map_err(VerifyError::from)?;
+    let code = string_field(&body, "sms_code").map_err(VerifyError::from)?;
+    let code = SmsCode::parse(code).map_err(VerifyError::from)?;
+    let mobile = state.mobile_rule.parse(mobile).map_err(VerifyError::from)?;
     match state.passport.check_sms_code(&mobile, &code).await {
         Ok(()) => {
             tracing::info!(mobile = %mobile.masked(), "sms code accepted");

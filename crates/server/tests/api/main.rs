@@ -1,0 +1,10 @@
+//! The HTTP contract, end to end: the app on a free port, spoken to over TCP.
+
+mod client_ip;
+mod config;
+mod helpers;
+mod image_code;
+mod redis;
+mod routing;
+mod sms_code;
+mod verify_endpoint;
