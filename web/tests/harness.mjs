@@ -4,7 +4,9 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -186,6 +188,18 @@ export async function startRedis() {
   throw new Error(`could not start redis-server: ${lastError && lastError.message}`);
 }
 
+// The server reads ./config when its working directory has one; an empty
+// directory keeps the run to the binary's compiled-in defaults and the
+// variables below, whatever the checkout's config/ holds at the moment.
+let workDir = null;
+function emptyWorkDir() {
+  if (workDir === null) {
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'passport-web-tests-'));
+    process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
+  }
+  return workDir;
+}
+
 /** Settings for the server under test; `extra` adds or overrides PASSPORT__ variables. */
 function serverEnv(port, redisUrl, extra) {
   const env = {};
@@ -214,7 +228,7 @@ export async function startServer(redisUrl, extraEnv = {}) {
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const port = await freePort();
     const proc = startProcess(SERVER_BIN, [], {
-      cwd: REPO_ROOT,
+      cwd: emptyWorkDir(),
       env: serverEnv(port, redisUrl, extraEnv),
     });
     const baseUrl = `http://127.0.0.1:${port}`;

@@ -282,35 +282,6 @@ describe('get SMS code', { timeout: TEST_TIMEOUT }, () => {
     });
   });
 
-  test('a second request within the interval gets 429 and counts down from Retry-After', async () => {
-    const mobile = newMobile();
-    await withPage({}, async (page) => {
-      await fillForm(page, { mobile, imageCode: await answerFor(await captchaId(page)) });
-      assert.equal((await sendAndWait(page)).status(), 200);
-    });
-    // A new page has no countdown of its own: only the server knows.
-    await withPage({}, async (page) => {
-      const id = await captchaId(page);
-      await fillForm(page, { mobile, imageCode: await answerFor(id) });
-      const response = await sendAndWait(page);
-      assert.equal(response.status(), 429);
-      const body = await response.json();
-      assert.equal(body.errno, '4201');
-      const retryAfter = Number(response.headers()['retry-after']);
-      assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
-
-      await page.waitForSelector('#form-status.is-error');
-      assert.equal(await text(page, '#form-status'), body.errmsg);
-      assert.equal(await page.isDisabled('#send-sms'), true);
-      const shown = await countdownValue(page);
-      assert.ok(
-        shown === retryAfter || shown === retryAfter - 1,
-        `countdown ${shown} follows Retry-After ${retryAfter}`,
-      );
-      await waitForNewCaptcha(page, id);
-    });
-  });
-
   test('a network failure shows a message and a fresh captcha', async () => {
     await withPage({}, async (page) => {
       await page.route('**/passport/sms_code', (route) => route.abort('internetdisconnected'));
@@ -346,6 +317,49 @@ describe('get SMS code', { timeout: TEST_TIMEOUT }, () => {
       assert.equal(response.status(), 200);
       await page.waitForSelector('#form-status.is-success');
       assert.match(await stack.redis.get(`SMS_${mobile}`), /^\d{6}$/);
+    });
+  });
+});
+
+describe('rate limit', { timeout: TEST_TIMEOUT }, () => {
+  // An interval other than the page's own 60 s, so the countdown can only
+  // have come from Retry-After.
+  const INTERVAL = 45;
+  let server;
+  before(async () => {
+    server = await startServer(stack.redis.url, { PASSPORT__SMS__INTERVAL_SECS: String(INTERVAL) });
+  });
+  after(async () => {
+    if (server) await server.stop();
+  });
+
+  test('a second request within the interval gets 429 and counts down from Retry-After', async () => {
+    const mobile = newMobile();
+    await withPage({ baseUrl: server?.baseUrl }, async (page) => {
+      await fillForm(page, { mobile, imageCode: await answerFor(await captchaId(page)) });
+      assert.equal((await sendAndWait(page)).status(), 200);
+    });
+    // A new page has no countdown of its own: only the server knows.
+    await withPage({ baseUrl: server?.baseUrl }, async (page) => {
+      const id = await captchaId(page);
+      await fillForm(page, { mobile, imageCode: await answerFor(id) });
+      const response = await sendAndWait(page);
+      assert.equal(response.status(), 429);
+      const body = await response.json();
+      assert.equal(body.errno, '4201');
+      const retryAfter = Number(response.headers()['retry-after']);
+      assert.ok(retryAfter > 0 && retryAfter <= INTERVAL, `Retry-After ${retryAfter}`);
+
+      await page.waitForSelector('#form-status.is-error');
+      assert.equal(await text(page, '#form-status'), body.errmsg);
+      assert.equal(await page.isDisabled('#send-sms'), true);
+      const shown = await countdownValue(page);
+      assert.ok(
+        shown === retryAfter || shown === retryAfter - 1,
+        `countdown ${shown} follows Retry-After ${retryAfter}`,
+      );
+      assert.match(await text(page, '#send-sms'), new RegExp(`^${shown} 秒后重新获取$`));
+      await waitForNewCaptcha(page, id);
     });
   });
 });
@@ -432,6 +446,26 @@ describe('compat mode (errors as HTTP 200)', { timeout: TEST_TIMEOUT }, () => {
       assert.equal(await text(page, '#form-status'), '图片验证码错误');
       await waitForNewCaptcha(page, id);
       assert.equal(await page.isEnabled('#send-sms'), true);
+    });
+  });
+
+  test('errno decides: a rate limit answered with 200 still counts down from Retry-After', async () => {
+    const mobile = newMobile();
+    await withPage({ baseUrl: compat?.baseUrl }, async (page) => {
+      await fillForm(page, { mobile, imageCode: await answerFor(await captchaId(page)) });
+      assert.equal((await sendAndWait(page)).status(), 200);
+    });
+    await withPage({ baseUrl: compat?.baseUrl }, async (page) => {
+      await fillForm(page, { mobile, imageCode: await answerFor(await captchaId(page)) });
+      const response = await sendAndWait(page);
+      assert.equal(response.status(), 200);
+      assert.equal((await response.json()).errno, '4201');
+      const retryAfter = Number(response.headers()['retry-after']);
+      assert.ok(retryAfter > 0, 'Retry-After is still set in compat mode');
+      await page.waitForSelector('#form-status.is-error');
+      const shown = await countdownValue(page);
+      assert.ok(shown === retryAfter || shown === retryAfter - 1, `countdown ${shown}, Retry-After ${retryAfter}`);
+      assert.equal(await page.isDisabled('#send-sms'), true);
     });
   });
 });
