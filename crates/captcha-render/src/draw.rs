@@ -186,8 +186,7 @@ impl Canvas {
         let rh = (y1 - y0) as usize + 1;
         let mut raster = Rasterizer::new(rw, rh);
         let local = |p: Point| point(p.x.clamp(0.0, w) - x0, p.y.clamp(0.0, h) - y0);
-        for (c, &start) in path.starts.iter().enumerate() {
-            let end = path.starts.get(c + 1).copied().unwrap_or(path.points.len());
+        for (start, end) in chains(&path.starts, path.points.len()) {
             let chain = &path.points[start..end];
             for pair in chain.windows(2) {
                 raster.draw_line(local(pair[0]), local(pair[1]));
@@ -204,24 +203,98 @@ impl Canvas {
     }
 }
 
-/// One glyph after rotation and scaling, in em, before placement.
+/// One glyph after rotation, scaling and vertical offset, in em, before placement.
 struct Posed<'a> {
     shape: &'a Shape,
     cos: f32,
     sin: f32,
     scale: f32,
+    /// Vertical offset of the glyph's centre from the line's, in em.
+    dy: f32,
+    /// Bounding box around the centre (without `dy`).
     min: Point,
     max: Point,
+    /// Leftmost and rightmost ink in each horizontal band (with `dy`), relative to the centre.
+    left: [f32; BANDS],
+    right: [f32; BANDS],
     ink: usize,
 }
 
-impl Posed<'_> {
+/// Horizontal bands of the ink profiles, covering -1..1 em around the line's centre.
+const BANDS: usize = 32;
+const BAND_EM: f32 = 2.0 / BANDS as f32;
+/// Vertical offset limit either way, in em.
+const MAX_OFFSET_EM: f32 = 0.07;
+
+impl<'a> Posed<'a> {
+    fn new(shape: &'a Shape, angle: f32, scale: f32, dy: f32, ink: usize) -> Self {
+        let mut g = Posed {
+            shape,
+            cos: angle.cos(),
+            sin: angle.sin(),
+            scale,
+            dy,
+            min: point(f32::MAX, f32::MAX),
+            max: point(f32::MIN, f32::MIN),
+            left: [f32::MAX; BANDS],
+            right: [f32::MIN; BANDS],
+            ink,
+        };
+        for (start, end) in chains(&shape.starts, shape.points.len()) {
+            let chain = &shape.points[start..end];
+            for pair in chain.windows(2) {
+                let (a, b) = (g.local(pair[0]), g.local(pair[1]));
+                // Sample long edges often enough that no band between their ends is skipped.
+                let steps = (((b.y - a.y).abs() / (BAND_EM / 2.0)).ceil() as usize).clamp(1, 64);
+                for k in 0..=steps {
+                    let t = k as f32 / steps as f32;
+                    g.add(point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t));
+                }
+            }
+        }
+        g
+    }
+
+    fn add(&mut self, q: Point) {
+        self.min = point(self.min.x.min(q.x), self.min.y.min(q.y));
+        self.max = point(self.max.x.max(q.x), self.max.y.max(q.y));
+        let band = ((q.y + self.dy + 1.0) / BAND_EM).floor();
+        if (0.0..BANDS as f32).contains(&band) {
+            let b = band as usize;
+            self.left[b] = self.left[b].min(q.x);
+            self.right[b] = self.right[b].max(q.x);
+        }
+    }
+
+    /// Distance between the centres of `self` and `next` at which their ink just touches.
+    fn gap_to(&self, next: &Posed<'_>) -> f32 {
+        let mut gap = f32::MIN;
+        for b in 0..BANDS {
+            if self.right[b] > f32::MIN && next.left[b] < f32::MAX {
+                gap = gap.max(self.right[b] - next.left[b]);
+            }
+        }
+        if gap == f32::MIN {
+            // No shared band (a tiny glyph next to a tall offset one): put the boxes side by side.
+            gap = self.max.x - next.min.x;
+        }
+        gap
+    }
+
     fn local(&self, p: Point) -> Point {
         point(
             (p.x * self.cos - p.y * self.sin) * self.scale,
             (p.x * self.sin + p.y * self.cos) * self.scale,
         )
     }
+}
+
+/// The `(start, end)` ranges of the polylines whose starts are `starts`.
+fn chains(starts: &[usize], len: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    starts
+        .iter()
+        .enumerate()
+        .map(move |(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(len)))
 }
 
 /// Appends `from -> to` to `path` in pieces short enough to follow the warp.
@@ -247,7 +320,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
     // The warp's reach sets the margins, so nothing it moves can leave the canvas.
     let base = h.min(w / 2.5);
     let ay = (base * uniform(rng, 0.05, 0.07)).min(h / 8.0);
-    let ax = (base * uniform(rng, 0.03, 0.05)).min(w / 8.0);
+    let ax = (base * uniform(rng, 0.02, 0.035)).min(w / 8.0);
     let warp = Warp {
         ax,
         fx: TAU / (h * uniform(rng, 0.9, 1.6)),
@@ -263,6 +336,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
     for shape in shapes {
         let angle = uniform(rng, -MAX_ROTATION, MAX_ROTATION);
         let scale = uniform(rng, 0.85, 1.1);
+        let dy = uniform(rng, -MAX_OFFSET_EM, MAX_OFFSET_EM);
         let mut ink = rng.random_range(0..style.inks);
         // Neighbours in different colours read more easily for people; thresholding OCR
         // sees no difference.
@@ -272,68 +346,66 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
         {
             ink = (ink + 1 + rng.random_range(0..style.inks - 1)) % style.inks;
         }
-        let mut g = Posed {
-            shape,
-            cos: angle.cos(),
-            sin: angle.sin(),
-            scale,
-            min: point(f32::MAX, f32::MAX),
-            max: point(f32::MIN, f32::MIN),
-            ink,
-        };
-        for &p in &shape.points {
-            let q = g.local(p);
-            g.min = point(g.min.x.min(q.x), g.min.y.min(q.y));
-            g.max = point(g.max.x.max(q.x), g.max.y.max(q.y));
-        }
-        posed.push(g);
+        posed.push(Posed::new(shape, angle, scale, dy, ink));
     }
 
-    // Horizontal layout in em: each glyph's box overlaps the previous one a little, so glyphs
-    // touch and resist segmentation.
-    let mut centres_em = Vec::with_capacity(posed.len());
+    // Horizontal layout in em: each glyph sits against the previous one by their facing ink
+    // profiles, then sinks into it by a small random depth, so glyphs always touch (no blank
+    // column to cut at) but never cover each other's strokes.
+    let mut centres = Vec::with_capacity(posed.len());
     let mut cursor = 0.0f32;
-    let mut tallest = 0.0f32;
     for (i, g) in posed.iter().enumerate() {
-        let width = g.max.x - g.min.x;
         if i > 0 {
             let prev = &posed[i - 1];
-            let narrower = width.min(prev.max.x - prev.min.x);
-            cursor -= narrower * uniform(rng, 0.08, 0.18);
+            let touching = prev.gap_to(g);
+            cursor += (touching - uniform(rng, 0.0, 0.045)).max(touching * 0.5);
         }
-        centres_em.push(cursor - g.min.x);
-        cursor += width;
-        tallest = tallest.max(g.max.y - g.min.y);
+        centres.push(cursor);
     }
-    let run_em = cursor.max(f32::EPSILON);
+    let run_left = posed
+        .iter()
+        .zip(&centres)
+        .map(|(g, c)| c + g.min.x)
+        .fold(f32::MAX, f32::min);
+    let run_right = posed
+        .iter()
+        .zip(&centres)
+        .map(|(g, c)| c + g.max.x)
+        .fold(f32::MIN, f32::max);
+    let run_top = posed
+        .iter()
+        .map(|g| g.dy + g.min.y)
+        .fold(f32::MAX, f32::min);
+    let run_bottom = posed
+        .iter()
+        .map(|g| g.dy + g.max.y)
+        .fold(f32::MIN, f32::max);
+    let run_em = (run_right - run_left).max(f32::EPSILON);
+    let run_h_em = (run_bottom - run_top).max(f32::EPSILON);
     let target = TARGET_GLYPH_HEIGHT * h / style.tallest_em.max(f32::EPSILON);
     let em_px = target
         .min(avail_w / run_em)
-        .min(avail_h / tallest.max(f32::EPSILON))
+        .min(avail_h / run_h_em)
         .max(0.0);
     let run_px = run_em * em_px;
     let left = mx + uniform(rng, 0.0, (avail_w - run_px).max(0.0));
+    let top = my + uniform(rng, 0.0, (avail_h - run_h_em * em_px).max(0.0));
+    let mean_dy = posed.iter().map(|g| g.dy).sum::<f32>() / posed.len().max(1) as f32;
+    let mid_y = top + (mean_dy - run_top) * em_px;
 
     let mut path = Path::default();
     let mut glyph_bounds = Vec::with_capacity(posed.len());
-    let mut mid_y = 0.0;
-    for (g, &cx_em) in posed.iter().zip(&centres_em) {
-        let glyph_h = (g.max.y - g.min.y) * em_px;
-        let top = my + uniform(rng, 0.0, (avail_h - glyph_h).max(0.0));
-        let origin = point(left + cx_em * em_px, top - g.min.y * em_px);
-        mid_y += top + glyph_h / 2.0;
+    for (g, &centre) in posed.iter().zip(&centres) {
+        let origin = point(
+            left + (centre - run_left) * em_px,
+            top + (g.dy - run_top) * em_px,
+        );
         path.clear();
         let place = |p: Point| {
             let q = g.local(p);
             point(origin.x + q.x * em_px, origin.y + q.y * em_px)
         };
-        for (c, &start) in g.shape.starts.iter().enumerate() {
-            let end = g
-                .shape
-                .starts
-                .get(c + 1)
-                .copied()
-                .unwrap_or(g.shape.points.len());
+        for (start, end) in chains(&g.shape.starts, g.shape.points.len()) {
             let chain = &g.shape.points[start..end];
             let Some(&first) = chain.first() else {
                 continue;
@@ -350,7 +422,6 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
         glyph_bounds.push(path.bounds().unwrap_or_default());
         canvas.fill(&path, g.ink);
     }
-    mid_y /= posed.len().max(1) as f32;
 
     let curves = match style.noise {
         0 => 0,
@@ -365,7 +436,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
             mid_y,
             top: my,
             bottom: h - my,
-            thickness: (em_px * uniform(rng, 0.065, 0.095)).max(1.0),
+            thickness: (em_px * uniform(rng, 0.045, 0.065)).max(1.0),
         };
         let ink = rng.random_range(0..style.inks);
         stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink);
@@ -450,4 +521,44 @@ fn stroke_curve<R: Rng + ?Sized>(
         path.points.push(first);
     }
     canvas.fill(path, ink);
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{SeedableRng, rngs::StdRng};
+
+    use crate::{Params, Renderer};
+
+    /// Each glyph's own outline, after the warp, lies inside the canvas and covers some area,
+    /// so every character of the answer is there to be read.
+    #[test]
+    fn every_glyph_lands_inside_the_canvas_with_area() {
+        for (width, height, length) in [(160, 60, 4), (100, 30, 8), (1000, 400, 12), (40, 40, 2)] {
+            let r = Renderer::new(Params {
+                width,
+                height,
+                length,
+                ..Params::default()
+            })
+            .expect("valid");
+            let mut rng = StdRng::seed_from_u64(u64::from(width + height));
+            for _ in 0..200 {
+                let text = r.random_text(&mut rng);
+                let p = r.draw(&text, &mut rng).expect("draw");
+                assert_eq!(p.glyph_bounds.len(), length);
+                for [x0, y0, x1, y1] in p.glyph_bounds {
+                    assert!(x0 >= 0.0 && y0 >= 0.0, "{text}: {x0},{y0}");
+                    assert!(
+                        x1 <= width as f32 && y1 <= height as f32,
+                        "{text}: {x1},{y1}"
+                    );
+                    let min_side = height as f32 * 0.15;
+                    assert!(
+                        x1 - x0 > min_side / 3.0 && y1 - y0 > min_side,
+                        "{text}: tiny glyph"
+                    );
+                }
+            }
+        }
+    }
 }

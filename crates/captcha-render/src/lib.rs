@@ -16,8 +16,8 @@ use shape::Shape;
 /// The compiled-in font: DejaVu Sans Bold reduced to printable ASCII (licence in `fonts/`).
 pub const DEFAULT_FONT: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold-ascii.ttf");
 
-/// The default alphabet: 19 characters with no look-alikes, one class each after case folding.
-pub const DEFAULT_ALPHABET: &str = "34679ACEFHKMNPRTWXY";
+/// The default alphabet: 18 characters with no look-alikes, one class each after case folding.
+pub const DEFAULT_ALPHABET: &str = "3679ACEFHKMNPRTWXY";
 
 /// The default ink colours: dark, distinct hues that all contrast with a light background.
 pub const DEFAULT_INK: [[u8; 3]; 5] = [
