@@ -78,7 +78,7 @@
       'form.title': 'Create an account',
       'form.sub': 'All fields are required.',
       'mobile.label': 'Mobile number',
-      'mobile.placeholder': '11-digit mobile number',
+      'mobile.placeholder': '11 digits',
       'captcha.label': 'Picture code',
       'captcha.placeholder': 'Characters',
       'captcha.alt': 'Picture code',
