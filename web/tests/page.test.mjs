@@ -4,6 +4,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { startServer, startStack, waitFor } from './harness.mjs';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -422,6 +424,40 @@ describe('language', { timeout: TEST_TIMEOUT }, () => {
     await withPage({ locale: 'en-US', path: '/?lang=zh' }, async (page) => {
       assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
       assert.equal(await text(page, '#form-title'), '注册账号');
+    });
+  });
+});
+
+describe('accessibility', { timeout: TEST_TIMEOUT }, () => {
+  let axeSource;
+  before(async () => {
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  });
+
+  /** axe-core's WCAG 2.1 A/AA and best-practice rules; the violations, readable. */
+  async function axeViolations(page) {
+    // Evaluated through the debugging protocol, which the page's CSP does not govern.
+    await page.evaluate(axeSource);
+    const result = await page.evaluate(() => window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    }));
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  }
+
+  test('no axe-core violations: fresh page, inline errors, a server error, in both languages', async () => {
+    await withPage({}, async (page) => {
+      assert.deepEqual(await axeViolations(page), []);
+      await page.click('#send-sms');
+      await page.waitForSelector('#mobile[aria-invalid="true"]');
+      assert.deepEqual(await axeViolations(page), []);
+    });
+    await withPage({ path: '/?lang=en' }, async (page) => {
+      const id = await captchaId(page);
+      await fillForm(page, { mobile: newMobile(), imageCode: wrongAnswerFor(await answerFor(id)) });
+      await sendAndWait(page);
+      await page.waitForSelector('#form-status.is-error');
+      await waitForNewCaptcha(page, id);
+      assert.deepEqual(await axeViolations(page), []);
     });
   });
 });
