@@ -416,6 +416,21 @@ describe('language', { timeout: TEST_TIMEOUT }, () => {
     });
   });
 
+  test('on the English page a Chinese errmsg (a backend that ignores Accept-Language) reads in English', async () => {
+    await withPage({ path: '/?lang=en' }, async (page) => {
+      // Stands in for a seed-era backend; the page's own handling is under test.
+      await page.route('**/passport/sms_code', (route) => route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ errno: '4004', errmsg: '图片验证码错误' }),
+      }));
+      await fillForm(page, { mobile: newMobile(), imageCode: 'ABCD' });
+      await page.click('#send-sms');
+      await page.waitForSelector('#form-status.is-error');
+      assert.equal(await text(page, '#form-status'), 'The picture code is wrong');
+    });
+  });
+
   test('an English browser gets English; ?lang=zh overrides it', async () => {
     await withPage({ locale: 'en-US' }, async (page) => {
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
