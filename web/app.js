@@ -174,6 +174,7 @@
     if (c && typeof c.randomUUID === 'function') return c.randomUUID();
     var bytes = new Uint8Array(16);
     c.getRandomValues(bytes);
+    // The version (4) and variant (10xx) bits the server's UUID check expects.
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     var hex = Array.prototype.map.call(bytes, function (b) {
