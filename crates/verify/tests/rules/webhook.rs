@@ -277,3 +277,21 @@ async fn refused_connection_is_a_connect_error() {
         .unwrap_err();
     assert!(matches!(e, SendError::Connect(_)), "{e:?}");
 }
+
+#[tokio::test]
+async fn https_goes_through_rustls_and_fails_closed_on_a_bad_handshake() {
+    // A plain-HTTP listener behind an https:// URL: the TLS handshake fails.
+    // This also proves the client has a crypto provider without any
+    // process-wide default being installed.
+    let gw = Gateway::start(vec![]).await;
+    let url = format!("https://{}/", gw.addr);
+    let started = Instant::now();
+    let e = sender(url, 2_000, 0).send(&message()).await.unwrap_err();
+    assert!(matches!(e, SendError::Connect(_)), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    assert!(
+        gw.requests().is_empty(),
+        "nothing readable reached the gateway"
+    );
+}
