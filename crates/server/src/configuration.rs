@@ -12,7 +12,7 @@ use captcha_render::{Format, Params};
 use code_store::{MemoryConfig, RedisConfig};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use verify::{Lang, MobileRule, Policy};
+use verify::{Lang, MobileRule, Policy, WebhookConfig};
 
 use crate::client_ip::IpNet;
 
@@ -249,6 +249,8 @@ pub struct WebhookSettings {
     pub authorization_file: String,
     /// Time for one call (ms).
     pub timeout_ms: u64,
+    /// Retries after a connect error, timeout or 5xx.
+    pub max_retries: u32,
 }
 
 /// `[limits]`.
@@ -607,6 +609,7 @@ impl Settings {
             );
         }
         range("sms.webhook.timeout_ms", w.timeout_ms, 1, 60_000)?;
+        range("sms.webhook.max_retries", w.max_retries.into(), 0, 5)?;
         if w.authorization.expose().chars().any(char::is_control) {
             return bad(
                 "sms.webhook.authorization",
@@ -727,6 +730,19 @@ impl Settings {
             wait_timeout_ms: r.wait_timeout_ms,
             command_timeout_ms: r.command_timeout_ms,
             key_prefix: self.store.key_prefix.clone(),
+        }
+    }
+
+    /// Settings of the webhook SMS sender.
+    pub fn webhook_config(&self) -> WebhookConfig {
+        let w = &self.sms.webhook;
+        let set = |s: &Secret| Some(s.expose().to_owned()).filter(|s| !s.is_empty());
+        WebhookConfig {
+            url: w.url.clone(),
+            secret: set(&w.secret),
+            authorization: set(&w.authorization),
+            timeout_ms: w.timeout_ms,
+            max_retries: w.max_retries,
         }
     }
 
@@ -915,6 +931,12 @@ mod tests {
             ("PASSPORT__LOG__LEVEL", "loud!", "log.level"),
             ("PASSPORT__LOG__LEVEL", "info,x=", "log.level"),
             ("PASSPORT__CAPTCHA__ALPHABET", "AA", "captcha.alphabet"),
+            ("PASSPORT__SMS__SENDER", "webhook", "sms.webhook.url"),
+            (
+                "PASSPORT__SMS__WEBHOOK__MAX_RETRIES",
+                "9",
+                "sms.webhook.max_retries",
+            ),
         ];
         for (var, value, key) in cases {
             let err = load(&[(var, value)]).expect_err(var);

@@ -11,7 +11,10 @@ use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use code_store::{MemoryStore, RedisStore, SharedStore};
-use verify::{DiscardSender, LogSender, MobileRule, Passport, Renderer, SmsSender};
+use verify::{
+    DiscardSender, LogSender, MobileRule, Passport, Renderer, SmsSender, WebhookConfigError,
+    WebhookSender,
+};
 
 use crate::client_ip::TrustedProxies;
 use crate::configuration::{Backend, SenderKind, Settings};
@@ -195,7 +198,8 @@ impl Application {
     }
 }
 
-fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
+/// The SMS sender `sms.sender` names.
+pub fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
     Ok(match settings.sms.sender {
         SenderKind::Log => {
             tracing::warn!("sms.sender = \"log\": codes are written to the log (development only)");
@@ -205,7 +209,13 @@ fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
             tracing::warn!("sms.sender = \"discard\": no SMS is sent to anybody (benchmarks only)");
             Arc::new(DiscardSender)
         }
-        SenderKind::Webhook => anyhow::bail!("sms.sender: the webhook sender is not built in yet"),
+        SenderKind::Webhook => match WebhookSender::new(settings.webhook_config()) {
+            Ok(sender) => Arc::new(sender),
+            Err(WebhookConfigError::Invalid { field, reason }) => {
+                anyhow::bail!("sms.webhook.{field}: {reason}")
+            }
+            Err(e) => anyhow::bail!("sms.webhook: {e}"),
+        },
     })
 }
 

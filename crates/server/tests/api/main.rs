@@ -8,3 +8,4 @@ mod redis;
 mod routing;
 mod sms_code;
 mod verify_endpoint;
+mod webhook;
