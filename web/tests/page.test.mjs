@@ -356,8 +356,9 @@ describe('rate limit', { timeout: TEST_TIMEOUT }, () => {
       assert.equal(await text(page, '#form-status'), body.errmsg);
       assert.equal(await page.isDisabled('#send-sms'), true);
       const shown = await countdownValue(page);
+      // A tick or two may pass between the answer and this read on a busy machine.
       assert.ok(
-        shown === retryAfter || shown === retryAfter - 1,
+        shown <= retryAfter && shown >= retryAfter - 2,
         `countdown ${shown} follows Retry-After ${retryAfter}`,
       );
       assert.match(await text(page, '#send-sms'), new RegExp(`^${shown} 秒后重新获取$`));
@@ -515,7 +516,7 @@ describe('compat mode (errors as HTTP 200)', { timeout: TEST_TIMEOUT }, () => {
       assert.ok(retryAfter > 0, 'Retry-After is still set in compat mode');
       await page.waitForSelector('#form-status.is-error');
       const shown = await countdownValue(page);
-      assert.ok(shown === retryAfter || shown === retryAfter - 1, `countdown ${shown}, Retry-After ${retryAfter}`);
+      assert.ok(shown <= retryAfter && shown >= retryAfter - 2, `countdown ${shown}, Retry-After ${retryAfter}`);
       assert.equal(await page.isDisabled('#send-sms'), true);
     });
   });
