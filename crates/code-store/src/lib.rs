@@ -106,11 +106,18 @@ pub trait CodeStore: Send + Sync + std::fmt::Debug {
     ) -> Result<CodeCheck, StoreError>;
 }
 
-/// Both stores refuse a zero expiry: Redis rejects one, and a key that
-/// vanishes as it is written would let a caller believe it was stored.
+/// Longest TTL either store accepts. Passport's keys live minutes to a day;
+/// the bound keeps deadline arithmetic and Redis's `PX` far from overflow.
+pub const MAX_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// Both stores refuse a zero expiry (Redis rejects one, and a key that
+/// vanishes as it is written would let a caller believe it was stored) and
+/// one beyond [`MAX_TTL`].
 pub(crate) fn check_ttl(ttl: Duration) -> Result<(), StoreError> {
     if ttl.is_zero() {
         Err(StoreError::Backend("ttl must be positive".to_owned()))
+    } else if ttl > MAX_TTL {
+        Err(StoreError::Backend("ttl too long".to_owned()))
     } else {
         Ok(())
     }

@@ -119,6 +119,30 @@ mod contract {
         assert_eq!(s.take("k").await.unwrap(), None);
     }
 
+    pub async fn endless_ttl_is_refused(fx: &Fixture) {
+        let s = &fx.store;
+        let endless = Duration::MAX;
+        assert!(matches!(
+            s.put("k", "v", endless).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            s.put_if_absent("k", "v", endless).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            s.incr("k", endless).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            s.put_code("k", "1", endless).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert_eq!(s.take("k").await.unwrap(), None, "nothing written");
+        s.put("k", "v", code_store::MAX_TTL).await.unwrap();
+        assert_eq!(s.take("k").await.unwrap().as_deref(), Some("v"));
+    }
+
     pub async fn put_if_absent_sets_once(fx: &Fixture) {
         let s = &fx.store;
         assert!(s.put_if_absent("flag", "1", MINUTE).await.unwrap());
@@ -393,6 +417,7 @@ macro_rules! contract_tests {
                 put_replaces,
                 values_round_trip_unchanged,
                 zero_ttl_is_refused,
+                endless_ttl_is_refused,
                 put_if_absent_sets_once,
                 incr_counts_within_its_window,
                 incr_refuses_a_non_counter,
