@@ -22,7 +22,9 @@ use serde::Deserialize;
 use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
 
 /// Settings of a [`RedisStore`]. Every timeout is explicit, so a hung Redis
-/// becomes an error within the configured time.
+/// becomes an error within the configured time: getting a connection takes
+/// at most `wait_timeout_ms + connect_timeout_ms + command_timeout_ms` in
+/// all, and the command then at most `command_timeout_ms`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
@@ -74,6 +76,8 @@ pub struct RedisStore {
     pool: Pool,
     key_prefix: Arc<str>,
     command_timeout: Duration,
+    /// Bound on getting a connection, whatever the pool does meanwhile.
+    connection_timeout: Duration,
 }
 
 // Hand-written: the pool's own Debug shows the client, whose connection
@@ -143,6 +147,10 @@ impl RedisStore {
             pool,
             key_prefix: config.key_prefix.into(),
             command_timeout,
+            // deadpool may try several idle connections in one `get`, each
+            // recycle bounded on its own; a hung server could then hold a
+            // caller for pool_size recycle timeouts. One outer bound instead.
+            connection_timeout: wait_timeout + connect_timeout + command_timeout,
         })
     }
 
@@ -154,7 +162,11 @@ impl RedisStore {
     }
 
     async fn connection(&self) -> Result<deadpool_redis::Connection, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
+        let got = tokio::time::timeout(self.connection_timeout, self.pool.get()).await;
+        let Ok(got) = got else {
+            return Err(StoreError::Unavailable("redis connection timed out".into()));
+        };
+        got.map_err(|e| match e {
             PoolError::Timeout(_) => StoreError::Unavailable("redis connection timed out".into()),
             PoolError::Backend(e) => from_redis(&e),
             PoolError::Closed => StoreError::Unavailable("redis pool closed".into()),

@@ -905,7 +905,19 @@ mod redis_only {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_paused_redis_times_out_then_recovers() {
         let server = RedisServer::start();
-        let store = RedisStore::new(fault_config(server.url())).unwrap();
+        let store: Arc<dyn CodeStore> = Arc::new(
+            RedisStore::new(RedisConfig {
+                pool_size: 8,
+                ..fault_config(server.url())
+            })
+            .unwrap(),
+        );
+        // Fill the pool: every idle connection is one more that deadpool
+        // would try to recycle, each up to its own timeout.
+        in_parallel(&store, 64, |s, i| async move {
+            s.put(&format!("k{i}"), "v", MINUTE).await.unwrap();
+        })
+        .await;
         store.put("k", "v", MINUTE).await.unwrap();
 
         let mut conn = redis::Client::open(server.url())
@@ -915,7 +927,7 @@ mod redis_only {
             .unwrap();
         // Redis holds every client's commands until the pause ends: a hang
         // on a connection that is already open.
-        let pause = Duration::from_millis(1_500);
+        let pause = Duration::from_millis(5_000);
         redis::cmd("CLIENT")
             .arg("PAUSE")
             .arg(pause.as_millis() as u64)
@@ -931,7 +943,12 @@ mod redis_only {
         );
         let waited = paused.elapsed();
         assert!(waited >= Duration::from_millis(300), "{waited:?}");
-        assert!(waited < pause, "failed by its own timeout: {waited:?}");
+        // Connection (300 + 300 + 300 ms) and command (300 ms) bounds, plus
+        // slack for a busy machine; well short of the pause.
+        assert!(
+            waited < FAIL_WITHIN,
+            "failed by its own timeouts: {waited:?}"
+        );
 
         tokio::time::sleep_until((paused + pause).into()).await;
         // The store answers again. (A fresh key: the timed-out GETDEL of "k"
