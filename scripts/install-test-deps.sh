@@ -21,7 +21,10 @@ if ! command -v npm >/dev/null 2>&1; then
   echo "install-test-deps: npm is missing; install Node.js 20+ (apt-get install nodejs npm)" >&2
   exit 1
 fi
-if [ ! -d web/tests/node_modules/playwright-core ]; then
+# npm writes node_modules/.package-lock.json on install: a lock file newer than
+# it means the installed packages are out of date.
+if [ ! -f web/tests/node_modules/.package-lock.json ] \
+   || [ web/tests/package-lock.json -nt web/tests/node_modules/.package-lock.json ]; then
   echo "install-test-deps: npm ci in web/tests"
   (cd web/tests && npm ci --no-audit --no-fund --loglevel=error) || {
     echo "install-test-deps: npm ci failed in web/tests" >&2
