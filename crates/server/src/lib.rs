@@ -1,6 +1,4 @@
-//! Passport's HTTP server: the contract's routes over `passport-verify`, the
-//! page, health and metrics. `main.rs` only loads [`configuration::Settings`],
-//! sets up [`telemetry`] and runs a [`startup::Application`].
+#![doc = include_str!("../README.md")]
 
 pub mod cli;
 pub mod client_ip;

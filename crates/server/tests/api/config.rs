@@ -1,6 +1,8 @@
 //! The built binary: configuration errors stop it with one line naming the
 //! key; a good configuration serves, answers `healthcheck`, and stops on SIGTERM.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -75,6 +77,7 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
     let vars = [
         ("PASSPORT__SERVER__PORT", port.as_str()),
         ("PASSPORT__SERVER__METRICS_ADDR", ""),
+        ("PASSPORT__LOG__JSON", "true"),
     ];
     // Nothing is listening yet.
     assert!(
@@ -87,7 +90,7 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
 
     let mut server = passport(&vars)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -106,13 +109,53 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
         // Polling for readiness, each turn re-checks.
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // One SMS request, to see what the log says about it.
+    let body = r#"{"mobile":"13800138000","image_code":"ABCD","image_code_id":"0b7d3c5e-8f7a-4c1e-9d2b-3a4f5e6d7c8b"}"#;
+    let mut stream = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    write!(
+        stream,
+        "POST /passport/sms_code?secret=q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = server.wait().unwrap();
-    assert!(exit.success(), "SIGTERM ends it cleanly: {exit:?}");
+    let out = server.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "SIGTERM ends it cleanly: {:?}",
+        out.status
+    );
+
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["path"] == "/passport/sms_code")
+        .unwrap_or_else(|| panic!("no request line in\n{log}"));
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["status"], 400);
+    assert_eq!(request["errno"], "4002");
+    assert!(request["latency_us"].is_u64());
+    assert!(log.contains("138****8000"), "masked mobile logged:\n{log}");
+    assert!(
+        !log.contains("13800138000"),
+        "whole mobile in the log:\n{log}"
+    );
+    assert!(!log.contains("secret=q"), "query in the log:\n{log}");
+    assert!(!log.contains("ABCD"), "typed captcha in the log:\n{log}");
 }
 
 #[test]
