@@ -89,6 +89,10 @@ pub async fn observe(
         Some(cause) => {
             tracing::info!(%method, path = shown_path, status, errno, latency_us, %cause, "request")
         }
+        // Health probes arrive every few seconds: keep them out of the info log.
+        None if status == 200 && (path == "/healthz" || path == "/readyz") => {
+            tracing::debug!(%method, path = shown_path, status, errno, latency_us, "request")
+        }
         None => tracing::info!(%method, path = shown_path, status, errno, latency_us, "request"),
     }
     Ok(response)
