@@ -2,6 +2,7 @@
 
 mod client_ip;
 mod config;
+mod contract;
 mod helpers;
 mod image_code;
 mod redis;
