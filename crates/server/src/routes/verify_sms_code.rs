@@ -64,8 +64,10 @@ impl FromRequest for Authorized {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.split_once(' '))
+            // The scheme is case-insensitive (RFC 9110); the key is not.
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim());
         ready(match (expected, given) {
             // Constant time over the bytes; only the length can show, and
             // keys are at least 16 random characters.

@@ -77,9 +77,11 @@ async fn the_right_code_is_accepted_once() {
     let app = app_with_key().await;
     assert_eq!(app.captcha_then_sms(MOBILE, &code_id(1)).await.errno(), "0");
     let code = app.last_code(MOBILE);
+    // The scheme is case-insensitive.
+    let auth = format!("bearer {KEY}");
     let r = check(
         &app,
-        Some(&bearer()),
+        Some(&auth),
         json!({"mobile": MOBILE, "sms_code": code}),
     )
     .await;
