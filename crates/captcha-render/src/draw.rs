@@ -175,7 +175,7 @@ impl Canvas {
         }
     }
 
-    fn fill(&mut self, path: &Path, ink: usize) {
+    fn fill(&mut self, path: &Path, ink: usize, paint: Paint) {
         let Some(b) = path.bounds() else { return };
         let (w, h) = (self.width as f32, self.height as f32);
         let x0 = b[0].clamp(0.0, w).floor();
@@ -196,11 +196,31 @@ impl Canvas {
         raster.for_each_pixel_2d(|x, y, coverage| {
             let level = (coverage * f32::from(LEVELS) + 0.5).min(f32::from(LEVELS)) as u8;
             let (cx, cy) = (ox + x as usize, oy + y as usize);
-            if level > 0 && cx < self.width && cy < self.height {
-                self.put(cy * self.width + cx, ink, level);
+            if level == 0 || cx >= self.width || cy >= self.height {
+                return;
+            }
+            let i = cy * self.width + cx;
+            match paint {
+                Paint::Cut if self.pixels[i] != 0 => {
+                    if level > 1 {
+                        self.pixels[i] = 0;
+                    }
+                }
+                _ => self.put(i, ink, level),
             }
         });
     }
+}
+
+/// How a path meets the ink already on the canvas.
+#[derive(Clone, Copy)]
+enum Paint {
+    /// Covers it.
+    Ink,
+    /// Cuts a background-coloured channel through it and inks only the background: a reader
+    /// bridges the gap without effort, while a thresholding OCR sees broken strokes and stray
+    /// bars.
+    Cut,
 }
 
 /// One glyph after rotation, scaling and vertical offset, in em, before placement.
@@ -420,26 +440,32 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
             }
         }
         glyph_bounds.push(path.bounds().unwrap_or_default());
-        canvas.fill(&path, g.ink);
+        canvas.fill(&path, g.ink, Paint::Ink);
     }
 
     let curves = match style.noise {
         0 => 0,
-        1 => 1,
-        2 => rng.random_range(1..=2),
-        _ => 2,
+        n => usize::from(n),
     };
-    for _ in 0..curves {
+    let mut rise_sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+    for k in 0..curves {
+        // The first curve cuts through the glyphs, the others lie on top; more than one cut
+        // per glyph starts to cost people more than it costs OCR.
+        let paint = if k == 0 { Paint::Cut } else { Paint::Ink };
         let frame = CurveFrame {
             left: (left - w * 0.08).max(mx),
             right: (left + run_px + w * 0.08).min(w - mx),
             mid_y,
             top: my,
             bottom: h - my,
-            thickness: (em_px * uniform(rng, 0.045, 0.065)).max(1.0),
+            thickness: (em_px * uniform(rng, 0.05, 0.07)).max(1.0),
+            // Oblique, and the two curves crossing each other: a level line would run along
+            // the crossbars of E, F, H and A and change what they read as.
+            rise: rise_sign * uniform(rng, 0.35, 0.7),
         };
-        let ink = rng.random_range(0..style.inks);
-        stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink);
+        rise_sign = -rise_sign;
+        let ink = curve_ink(&posed, style.inks, k, rng);
+        stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink, paint);
     }
 
     let dots = match style.noise {
@@ -462,6 +488,22 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
     }
 }
 
+/// An ink for the `k`th curve, preferring colours no glyph wears so people can tell the curve
+/// from the strokes by hue; to a thresholding OCR every ink is the same black.
+fn curve_ink<R: Rng + ?Sized>(posed: &[Posed<'_>], inks: usize, k: usize, rng: &mut R) -> usize {
+    let mut free = [true; 8];
+    for g in posed {
+        if let Some(f) = free.get_mut(g.ink) {
+            *f = false;
+        }
+    }
+    let unused: Vec<usize> = (0..inks).filter(|&i| free.get(i) == Some(&true)).collect();
+    match unused.len() {
+        0 => rng.random_range(0..inks),
+        n => unused[(k + rng.random_range(0..n)) % n],
+    }
+}
+
 /// Where a noise curve may run.
 struct CurveFrame {
     left: f32,
@@ -470,6 +512,8 @@ struct CurveFrame {
     top: f32,
     bottom: f32,
     thickness: f32,
+    /// Climb over the whole span, as a share of the height; negative falls.
+    rise: f32,
 }
 
 /// A wavy line across the text, about as thick as a thin glyph stroke and tapered at both ends,
@@ -481,17 +525,18 @@ fn stroke_curve<R: Rng + ?Sized>(
     rng: &mut R,
     frame: CurveFrame,
     ink: usize,
+    paint: Paint,
 ) {
     let span = frame.right - frame.left;
     if span <= 2.0 {
         return;
     }
     let height = frame.bottom - frame.top;
-    let amplitude = height * uniform(rng, 0.1, 0.25);
-    let freq = TAU / (span * uniform(rng, 0.6, 1.3));
+    let amplitude = height * uniform(rng, 0.04, 0.1);
+    let freq = TAU / (span * uniform(rng, 0.7, 1.4));
     let phase = uniform(rng, 0.0, TAU);
-    let slope = uniform(rng, -0.2, 0.2) * height / span;
-    let centre = frame.mid_y + uniform(rng, -0.15, 0.15) * height;
+    let slope = frame.rise * height / span;
+    let centre = frame.mid_y + uniform(rng, -0.06, 0.06) * height;
     let half = frame.thickness / 2.0;
     let lo = frame.top + half;
     let hi = (frame.bottom - half).max(lo);
@@ -520,7 +565,7 @@ fn stroke_curve<R: Rng + ?Sized>(
     if let Some(&first) = path.points.first() {
         path.points.push(first);
     }
-    canvas.fill(path, ink);
+    canvas.fill(path, ink, paint);
 }
 
 #[cfg(test)]

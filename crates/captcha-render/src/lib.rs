@@ -82,8 +82,8 @@ pub struct Params {
     /// Ink colours (RGB), 1..=8, none equal to the background; each glyph, noise curve and
     /// dot takes one at random.
     pub ink: Vec<[u8; 3]>,
-    /// Noise, 0..=3: 0 draws no curves or dots, 1 one curve, 2 (default) one or two curves,
-    /// 3 two curves; dots grow with the level.
+    /// Noise, 0..=3: that many curves across the text (default 2), and sparse dots that grow
+    /// with the level.
     pub noise: u8,
 }
 

@@ -432,3 +432,26 @@ fn a_shared_renderer_works_across_threads() {
         assert_eq!(text.len(), 4);
     }
 }
+
+#[test]
+fn noise_level_changes_the_picture_and_zero_draws_only_glyphs() {
+    let quiet = renderer(Params {
+        noise: 0,
+        ..Params::default()
+    });
+    let noisy = renderer(Params {
+        noise: 3,
+        ..Params::default()
+    });
+    let a = quiet.draw("K7TW", &mut seeded(11)).expect("draw");
+    let b = noisy.draw("K7TW", &mut seeded(11)).expect("draw");
+    assert_ne!(a.indices(), b.indices());
+    // Curves reach past the glyphs, so the noisy picture has ink in columns the quiet one
+    // leaves blank.
+    let inked_columns = |p: &Picture| {
+        (0..p.width())
+            .filter(|&x| (0..p.height()).any(|y| p.pixel(x, y) != Some(p.palette()[0])))
+            .count()
+    };
+    assert!(inked_columns(&b) > inked_columns(&a));
+}
