@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -189,11 +189,46 @@ impl Application {
         self.metrics_port
     }
 
+    /// A handle that stops both listeners, as SIGTERM would.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            api: self.server.handle(),
+            metrics: self.metrics_server.as_ref().map(Server::handle),
+        }
+    }
+
     /// Serves until SIGTERM or SIGINT; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         match self.metrics_server {
             Some(metrics) => tokio::try_join!(self.server, metrics).map(|_| ()),
             None => self.server.await,
+        }
+    }
+}
+
+/// Stops a running [`Application`] (for embedding and tests; the binary
+/// relies on SIGTERM and SIGINT).
+#[derive(Clone)]
+pub struct StopHandle {
+    api: ServerHandle,
+    metrics: Option<ServerHandle>,
+}
+
+impl std::fmt::Debug for StopHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopHandle").finish_non_exhaustive()
+    }
+}
+
+impl StopHandle {
+    /// Stops accepting connections; with `graceful`, requests in flight
+    /// finish first (up to the shutdown timeout).
+    pub async fn stop(&self, graceful: bool) {
+        match &self.metrics {
+            Some(metrics) => {
+                tokio::join!(self.api.stop(graceful), metrics.stop(graceful));
+            }
+            None => self.api.stop(graceful).await,
         }
     }
 }

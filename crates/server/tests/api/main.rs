@@ -7,6 +7,7 @@ mod helpers;
 mod image_code;
 mod redis;
 mod routing;
+mod shutdown;
 mod sms_code;
 mod verify_endpoint;
 mod webhook;
