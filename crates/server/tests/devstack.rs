@@ -159,7 +159,7 @@ fn dockerfile_agrees_with_the_server() {
     let workdir = dockerfile
         .lines()
         .filter_map(|l| l.strip_prefix("WORKDIR "))
-        .last()
+        .next_back()
         .expect("a WORKDIR");
     let page_dir = format!("{}/{}/", workdir.trim(), settings.server.static_dir);
     assert!(
