@@ -1,22 +1,41 @@
-//! The Redis store (feature `redis`), over a deadpool-redis pool.
+//! The Redis store (feature `redis`): a deadpool pool of redis-rs
+//! multiplexed connections, under a connection manager of our own.
 //!
-//! Every wait is bounded: the pool's wait, create and recycle timeouts (which
-//! deadpool leaves unset unless told), redis-rs's own connect and response
-//! timeouts (set here rather than left at the library's defaults), and an
-//! outer `tokio::time::timeout` around each command. A stopped or hung Redis
-//! therefore becomes [`StoreError::Unavailable`] within the configured time.
+//! Not deadpool-redis's own manager: it sends `UNWATCH` and `PING` every time
+//! a connection leaves the pool, which made every store call three commands.
+//! Here taking a connection from the pool costs nothing on the network. A
+//! connection is marked broken when a command on it fails with an I/O error,
+//! a dropped or refused connection, or a timeout, and the pool throws a
+//! marked one away the next time it comes up and opens a fresh one instead.
 //!
-//! Reconnection needs no code of its own: deadpool pings a pooled connection
-//! before handing it out and throws away one that fails, so after a restart
-//! the next call opens a fresh connection. Scripts are sent as `EVALSHA` and
-//! reloaded once when a restarted server answers `NOSCRIPT`.
+//! A multiplexed connection pipelines any number of concurrent commands on
+//! one socket. So a call holds its pooled connection only long enough to
+//! clone a handle to it, and gives it back before sending anything:
+//! concurrent calls share connections instead of queueing for them, and the
+//! pool opens a new one only when callers meet at the pool itself.
+//!
+//! Every wait is bounded: the pool's wait and create timeouts (which deadpool
+//! leaves unset unless told), redis-rs's own connect and response timeouts
+//! (set here rather than left at the library's defaults), an outer
+//! `tokio::time::timeout` around getting a connection and another around
+//! each command. A stopped or hung Redis therefore becomes
+//! [`StoreError::Unavailable`] within the configured time.
+//!
+//! Reconnection needs no code of its own beyond the mark: after a restart,
+//! a call on a connection that saw the server go fails once and marks it,
+//! and the next call opens a fresh connection. Scripts are sent as `EVALSHA`
+//! and reloaded once when a restarted server answers `NOSCRIPT`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_redis::redis::{self, AsyncConnectionConfig, FromRedisValue, IntoConnectionInfo};
-use deadpool_redis::{Manager, Pool, PoolError, Runtime};
+use deadpool::managed::{self, PoolError};
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{
+    self, AsyncConnectionConfig, FromRedisValue, IntoConnectionInfo, RedisError,
+};
 use serde::Deserialize;
 
 use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
@@ -31,11 +50,16 @@ pub struct RedisConfig {
     /// `redis://` or `unix://` URL; may hold a password. (`rediss://` is
     /// refused: this build has no TLS.)
     pub url: String,
-    /// Most pooled connections.
+    /// Most connections open at once. Each one pipelines any number of
+    /// concurrent commands, and a call holds one only to take a handle to
+    /// it, so a few serve a busy server; a new one is opened only when
+    /// callers meet at the pool. Also the most connections opened at once
+    /// while Redis is unreachable.
     pub pool_size: usize,
     /// Time allowed to open a connection, in milliseconds.
     pub connect_timeout_ms: u64,
-    /// Time allowed to wait for a free pooled connection, in milliseconds.
+    /// Time allowed to wait for the pool (while every slot is busy opening a
+    /// connection), in milliseconds.
     pub wait_timeout_ms: u64,
     /// Time allowed for one command or script, in milliseconds.
     pub command_timeout_ms: u64,
@@ -70,18 +94,88 @@ impl std::fmt::Debug for RedisConfig {
     }
 }
 
+/// One pooled connection. Cloning it clones the multiplexed handle (every
+/// clone pipelines onto the same socket) and shares the mark, so a failure
+/// seen through any clone retires the pooled connection.
+#[derive(Clone)]
+struct Link {
+    conn: MultiplexedConnection,
+    broken: Mark,
+}
+
+/// Set once a command on the connection failed in a way that means its
+/// socket is gone or stuck.
+#[derive(Clone, Default)]
+struct Mark(Arc<AtomicBool>);
+
+impl Mark {
+    /// Marks the connection when `e` says its socket is gone or stuck; a
+    /// server's error answer leaves it in service.
+    fn note(&self, e: &RedisError) {
+        if e.is_timeout()
+            || e.is_io_error()
+            || e.is_connection_refusal()
+            || e.is_connection_dropped()
+        {
+            self.set();
+        }
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Opens the pool's connections, with the configured timeouts, and vets
+/// them on their way out of the pool without a network call.
+struct Connector {
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+}
+
+impl managed::Manager for Connector {
+    type Type = Link;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<Link, RedisError> {
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await?;
+        Ok(Link {
+            conn,
+            broken: Mark::default(),
+        })
+    }
+
+    async fn recycle(
+        &self,
+        link: &mut Link,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<RedisError> {
+        if link.broken.is_set() {
+            Err(managed::RecycleError::message("connection marked broken"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// A [`CodeStore`] over Redis (≥ 6.2). Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
-    pool: Pool,
+    pool: managed::Pool<Connector>,
     key_prefix: Arc<str>,
     command_timeout: Duration,
     /// Bound on getting a connection, whatever the pool does meanwhile.
     connection_timeout: Duration,
 }
 
-// Hand-written: the pool's own Debug shows the client, whose connection
-// info holds the password.
+// Hand-written: the client's connection info holds the password.
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let status = self.pool.status();
@@ -121,35 +215,34 @@ impl RedisStore {
             // for the whole process on the library's behalf.
             return Err(invalid("rediss:// (TLS) is not supported by this build"));
         }
-        // Parsed here, not by deadpool's Config, whose connections would keep
-        // redis-rs's built-in timeouts instead of the configured ones.
         let info = config
             .url
             .as_str()
             .into_connection_info()
             .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
-        let connection = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(command_timeout));
-        let manager = Manager::new_with_config(info, connection)
+        let client = redis::Client::open(info)
             .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
-        let pool = Pool::builder(manager)
+        let connector = Connector {
+            client,
+            config: AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(connect_timeout))
+                .set_response_timeout(Some(command_timeout)),
+        };
+        // No recycle timeout: recycling reads a flag.
+        let pool = managed::Pool::builder(connector)
             .max_size(config.pool_size)
             .wait_timeout(Some(wait_timeout))
             // Opening includes the handshake after the TCP connect.
             .create_timeout(Some(connect_timeout + command_timeout))
-            // Recycling is one PING.
-            .recycle_timeout(Some(command_timeout))
-            .runtime(Runtime::Tokio1)
+            .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|_| invalid("redis pool could not be built"))?;
         Ok(Self {
             pool,
             key_prefix: config.key_prefix.into(),
             command_timeout,
-            // deadpool may try several idle connections in one `get`, each
-            // recycle bounded on its own; a hung server could then hold a
-            // caller for pool_size recycle timeouts. One outer bound instead.
+            // deadpool may throw away several marked connections in one
+            // `get` before it opens a new one; one outer bound over it all.
             connection_timeout: wait_timeout + connect_timeout + command_timeout,
         })
     }
@@ -161,27 +254,50 @@ impl RedisStore {
         full
     }
 
-    async fn connection(&self) -> Result<deadpool_redis::Connection, StoreError> {
+    /// A handle to a pooled connection. The pooled connection itself goes
+    /// back to the pool when this returns, before the caller's command is
+    /// sent, so other calls share it meanwhile.
+    async fn link(&self) -> Result<Link, StoreError> {
         let got = tokio::time::timeout(self.connection_timeout, self.pool.get()).await;
         let Ok(got) = got else {
             return Err(StoreError::Unavailable("redis connection timed out".into()));
         };
-        got.map_err(|e| match e {
+        let pooled = got.map_err(|e| match e {
             PoolError::Timeout(_) => StoreError::Unavailable("redis connection timed out".into()),
             PoolError::Backend(e) => from_redis(&e),
             PoolError::Closed => StoreError::Unavailable("redis pool closed".into()),
             PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
                 StoreError::Backend("redis pool misconfigured".into())
             }
-        })
+        })?;
+        Ok(Link::clone(&pooled))
+    }
+
+    /// Waits for `request` at most the command timeout; a failure
+    /// that means the connection is gone or stuck retires it.
+    async fn finish<T>(
+        &self,
+        broken: &Mark,
+        request: impl Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.command_timeout, request).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                broken.note(&e);
+                Err(from_redis(&e))
+            }
+            Err(_) => {
+                // Possibly a server that stopped reading: a fresh connection
+                // will find out at its handshake, within the connect timeout.
+                broken.set();
+                Err(timed_out())
+            }
+        }
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
-        let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.command_timeout, cmd.query_async(&mut conn)).await {
-            Ok(result) => result.map_err(|e| from_redis(&e)),
-            Err(_) => Err(timed_out()),
-        }
+        let Link { mut conn, broken } = self.link().await?;
+        self.finish(&broken, cmd.query_async(&mut conn)).await
     }
 
     async fn run<T: FromRedisValue>(
@@ -197,11 +313,9 @@ impl RedisStore {
         for arg in args {
             invocation.arg(*arg);
         }
-        let mut conn = self.connection().await?;
-        match tokio::time::timeout(self.command_timeout, invocation.invoke_async(&mut conn)).await {
-            Ok(result) => result.map_err(|e| from_redis(&e)),
-            Err(_) => Err(timed_out()),
-        }
+        let Link { mut conn, broken } = self.link().await?;
+        self.finish(&broken, invocation.invoke_async(&mut conn))
+            .await
     }
 }
 

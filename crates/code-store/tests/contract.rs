@@ -847,6 +847,79 @@ mod redis_only {
         );
     }
 
+    /// Calls of `command` Redis has counted so far, from INFO commandstats
+    /// (commands a script runs count too, under their own names).
+    async fn calls_of(r: &redis_support::RedisFixture, command: &str) -> u64 {
+        let mut conn = r.raw().await;
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let prefix = format!("cmdstat_{command}:calls=");
+        info.lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn taking_a_pooled_connection_sends_nothing() {
+        let fx = make_redis("one_command").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        let round = || async {
+            s.put("ImageCode_a", "ABCD", MINUTE).await.unwrap();
+            s.take("ImageCode_a").await.unwrap();
+            s.incr("n", MINUTE).await.unwrap();
+            s.decr("n").await.unwrap();
+            s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
+            s.check_code("SMS_1", "000000", 5).await.unwrap();
+            s.ping().await.unwrap();
+        };
+        // Opening the connection and loading the scripts happen once.
+        round().await;
+        let counted = || async {
+            (
+                calls_of(r, "ping").await,
+                calls_of(r, "unwatch").await,
+                calls_of(r, "evalsha").await,
+                calls_of(r, "getdel").await,
+            )
+        };
+        let before = counted().await;
+        for _ in 0..10 {
+            round().await;
+        }
+        let after = counted().await;
+        let delta = (
+            after.0 - before.0,
+            after.1 - before.1,
+            after.2 - before.2,
+            after.3 - before.3,
+        );
+        // One PING per ping(), none per checkout; one EVALSHA per script call.
+        assert_eq!(delta, (10, 0, 40, 10));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_restart_between_calls_costs_at_most_one_failed_call() {
+        let mut server = RedisServer::start();
+        let store = RedisStore::new(fault_config(server.url())).unwrap();
+        store.put("ImageCode_a", "A", MINUTE).await.unwrap();
+        // Down and up again with no call in between: the pooled connection
+        // is dead but not yet marked.
+        server.restart();
+        let first = store.put("ImageCode_b", "B", MINUTE).await;
+        assert!(
+            matches!(first, Ok(()) | Err(StoreError::Unavailable(_))),
+            "{first:?}"
+        );
+        store.put("ImageCode_b", "B", MINUTE).await.unwrap();
+        assert_eq!(
+            store.take("ImageCode_b").await.unwrap().as_deref(),
+            Some("B")
+        );
+    }
+
     fn fault_config(url: String) -> RedisConfig {
         RedisConfig {
             url,
