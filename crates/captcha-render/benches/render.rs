@@ -21,6 +21,17 @@ fn render(c: &mut Criterion) {
     c.bench_function("draw", |b| {
         b.iter(|| png.draw(black_box("K7TW"), &mut rng).expect("draw"))
     });
+    // The trade-off table: drawing cost by noise level (2 is the default, measured above).
+    for noise in [0, 1, 3] {
+        let r = Renderer::new(Params {
+            noise,
+            ..Params::default()
+        })
+        .expect("noise levels 0..=3 are valid");
+        c.bench_function(&format!("draw_noise{noise}"), |b| {
+            b.iter(|| r.draw(black_box("K7TW"), &mut rng).expect("draw"))
+        });
+    }
     c.bench_function("encode_png", |b| {
         b.iter(|| png.encode(black_box(&picture)).expect("png"))
     });

@@ -166,8 +166,9 @@ impl Renderer {
     pub fn with_font(params: Params, font: &[u8]) -> Result<Self, ParamsError> {
         check(&params)?;
         let font = FontRef::try_from_slice(font).map_err(|_| ParamsError::Invalid("font"))?;
-        // The drawn em is at most about the canvas height; flatten curves for that size.
-        let max_em_px = params.height as f32 * 1.5;
+        // The drawn em stays under the canvas height (the tallest glyph fills 60% of it, scaled
+        // by at most 1.1); flatten curves for that size.
+        let max_em_px = params.height as f32;
         let alphabet = params.alphabet.as_bytes().to_vec();
         let mut shapes: Vec<Option<Shape>> = vec![None; 128];
         let mut tallest_em = 0.0f32;

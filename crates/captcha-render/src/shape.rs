@@ -17,7 +17,7 @@ pub(crate) struct Shape {
 }
 
 /// Flattening tolerance in pixels at the largest size the renderer can draw.
-const TOLERANCE_PX: f32 = 0.2;
+const TOLERANCE_PX: f32 = 0.3;
 
 /// Extracts `ch` from `font`; `None` when the font has no outline for it.
 pub(crate) fn extract(font: &FontRef<'_>, ch: char, max_em_px: f32) -> Option<Shape> {
