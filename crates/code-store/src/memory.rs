@@ -18,7 +18,10 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
+use crate::{
+    CodeCheck, CodeLimits, CodeStore, Count, DAILY, INTERVAL, Issued, StoreError, check_ttl,
+    companion_key,
+};
 
 /// Settings of a [`MemoryStore`].
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -273,6 +276,30 @@ impl State {
         Ok(earliest)
     }
 
+    /// Frees `needed` slots at once for the new entries of one atomic step,
+    /// so that its writes cannot run out of room halfway: expired entries
+    /// go first, then the oldest evictable ones; kept entries never.
+    fn make_room_for(
+        &mut self,
+        needed: usize,
+        max_entries: usize,
+        now: Instant,
+    ) -> Result<(), StoreError> {
+        if self.entries.len() + needed <= max_entries {
+            return Ok(());
+        }
+        self.purge_expired(now);
+        while self.entries.len() + needed > max_entries {
+            let Some((_, oldest)) = self.evictable.pop_first() else {
+                return Err(StoreError::Full);
+            };
+            if let Some(entry) = self.entries.remove(&oldest) {
+                self.deadlines.remove(&(entry.expires_at, entry.id));
+            }
+        }
+        Ok(())
+    }
+
     /// Frees one slot for a new entry: expired entries go first, then the
     /// oldest evictable one; entries that must be kept are never dropped.
     fn make_room(&mut self, max_entries: usize, now: Instant) -> Result<(), StoreError> {
@@ -462,6 +489,131 @@ impl CodeStore for MemoryStore {
             state.remove(&key);
         }
         Ok(CodeCheck::Rejected { attempts_left })
+    }
+
+    async fn issue_code(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        limits: CodeLimits,
+    ) -> Result<Issued, StoreError> {
+        check_ttl(ttl)?;
+        let interval_on = !limits.interval.is_zero();
+        let cap_on = limits.daily_cap > 0;
+        if interval_on {
+            check_ttl(limits.interval)?;
+        }
+        if cap_on {
+            check_ttl(limits.daily_window)?;
+        }
+        let code_key = self.key(key);
+        let interval_key = companion_key(&code_key, INTERVAL);
+        let daily_key = companion_key(&code_key, DAILY);
+        let max_entries = self.shared.max_entries;
+        let now = Instant::now();
+        let earliest = {
+            let mut state = self.shared.lock();
+            // Every check before the first write: a refusal changes nothing.
+            let mut needed = 0;
+            if interval_on {
+                if let Some(flag) = state.live(&interval_key, now) {
+                    return Ok(Issued::IntervalHeld {
+                        retry_after: flag.expires_at - now,
+                    });
+                }
+                needed += 1;
+            }
+            let mut daily = None;
+            if cap_on {
+                match state.live(&daily_key, now) {
+                    Some(counter) => {
+                        let count = counter.value.parse::<u64>().map_err(|_| {
+                            StoreError::Backend("value is not a counter".to_owned())
+                        })?;
+                        if count >= u64::from(limits.daily_cap) {
+                            return Ok(Issued::DailyCapReached {
+                                retry_after: counter.expires_at - now,
+                            });
+                        }
+                        daily = Some(count);
+                    }
+                    None => needed += 1,
+                }
+            }
+            // An old code written by `put` could itself give way while room
+            // is made: count it as new then.
+            if state.live(&code_key, now).is_none_or(|old| old.evictable) {
+                needed += 1;
+            }
+            state.make_room_for(needed, max_entries, now)?;
+
+            let mut earliest = false;
+            if cap_on {
+                match daily {
+                    Some(count) => {
+                        if let Some(counter) = state.live(&daily_key, now) {
+                            counter.value = (count + 1).to_string();
+                        }
+                    }
+                    None => {
+                        earliest |= state.insert(
+                            daily_key,
+                            "1".to_owned(),
+                            limits.daily_window,
+                            Kind::Kept,
+                            max_entries,
+                            now,
+                        )?;
+                    }
+                }
+            }
+            if interval_on {
+                earliest |= state.insert(
+                    interval_key,
+                    "1".to_owned(),
+                    limits.interval,
+                    Kind::Kept,
+                    max_entries,
+                    now,
+                )?;
+            }
+            // A fresh entry starts with no wrong checks: that is the reset.
+            earliest |=
+                state.insert(code_key, code.to_owned(), ttl, Kind::Kept, max_entries, now)?;
+            earliest
+        };
+        if earliest {
+            self.shared.wake_purger.notify_one();
+        }
+        Ok(Issued::Stored)
+    }
+
+    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
+        let code_key = self.key(key);
+        let interval_key = companion_key(&code_key, INTERVAL);
+        let daily_key = companion_key(&code_key, DAILY);
+        let now = Instant::now();
+        let mut state = self.shared.lock();
+        // Checked before anything is removed, so an error changes nothing.
+        let count = match state.live(&daily_key, now) {
+            Some(counter) => Some(
+                counter
+                    .value
+                    .parse::<u64>()
+                    .map_err(|_| StoreError::Backend("value is not a counter".to_owned()))?,
+            ),
+            None => None,
+        };
+        // The wrong-check count lives in the code's entry and goes with it.
+        state.remove(&code_key);
+        state.remove(&interval_key);
+        if let Some(count) = count
+            && let Some(counter) = state.live(&daily_key, now)
+        {
+            counter.value = count.saturating_sub(1).to_string();
+        }
+        Ok(())
     }
 }
 

@@ -38,7 +38,10 @@ use deadpool_redis::redis::{
 };
 use serde::Deserialize;
 
-use crate::{CodeCheck, CodeStore, Count, StoreError, check_ttl};
+use crate::{
+    CodeCheck, CodeLimits, CodeStore, Count, DAILY, INTERVAL, Issued, StoreError, TRIES, check_ttl,
+    companion_key,
+};
 
 /// Settings of a [`RedisStore`]. Every timeout is explicit, so a hung Redis
 /// becomes an error within the configured time: getting a connection takes
@@ -358,12 +361,13 @@ fn ttl_millis(ttl: Duration) -> Result<Vec<u8>, StoreError> {
     Ok(ms.to_string().into_bytes())
 }
 
-/// The key counting wrong checks of the code under `code_key` (prefixed).
-///
-/// The whole code key is the hash tag, so on Redis Cluster both land in
-/// one slot and a script may touch both.
-fn tries_key(code_key: &str) -> String {
-    format!("{{{code_key}}}:tries")
+/// The code key (prefixed) and the keys kept beside it, in the order the
+/// code scripts take them: code, wrong checks, interval flag, daily count.
+fn code_keys(code_key: String) -> [String; 4] {
+    let tries = companion_key(&code_key, TRIES);
+    let interval = companion_key(&code_key, INTERVAL);
+    let daily = companion_key(&code_key, DAILY);
+    [code_key, tries, interval, daily]
 }
 
 /// Creates the counter with its window in the same step; also repairs a
@@ -456,6 +460,85 @@ return {2, max - wrong}
     )
 });
 
+/// KEYS: code, tries, interval flag, daily count. ARGV: code, code TTL
+/// ms, interval ms (0: off), daily cap (0: off), daily window ms.
+/// Returns {0, 0} stored, {1, ms left} interval held, {2, ms left} daily cap
+/// reached.
+///
+/// Every check comes before the first write, so a refusal changes nothing
+/// (beyond giving a TTL to a flag or counter someone else left without one:
+/// nothing here lives forever). The counter is read and compared rather
+/// than counted and given back: the same outcome, one write fewer.
+static ISSUE_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local interval_on = tonumber(ARGV[3]) > 0
+if interval_on then
+  local left = redis.call('PTTL', KEYS[3])
+  if left == -1 then
+    redis.call('PEXPIRE', KEYS[3], ARGV[3])
+    left = tonumber(ARGV[3])
+  end
+  if left ~= -2 then
+    return {1, left}
+  end
+end
+local cap = tonumber(ARGV[4])
+if cap > 0 then
+  local current = redis.call('GET', KEYS[4])
+  local count = 0
+  if current then
+    count = tonumber(current)
+    if not count then
+      return redis.error_reply('ERR value is not a counter')
+    end
+  end
+  local left = redis.call('PTTL', KEYS[4])
+  if left == -1 then
+    redis.call('PEXPIRE', KEYS[4], ARGV[5])
+    left = tonumber(ARGV[5])
+  end
+  if count >= cap then
+    return {2, left}
+  end
+  redis.call('INCR', KEYS[4])
+  if left == -2 then
+    redis.call('PEXPIRE', KEYS[4], ARGV[5])
+  end
+end
+if interval_on then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return {0, 0}
+",
+    )
+});
+
+/// KEYS: code, tries, interval flag, daily count. The counter is checked
+/// before anything is deleted, so an error changes nothing; DECR keeps its
+/// TTL, and a missing counter stays missing.
+static REVOKE_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local current = redis.call('GET', KEYS[4])
+local count = nil
+if current then
+  count = tonumber(current)
+  if not count then
+    return redis.error_reply('ERR value is not a counter')
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+if count and count > 0 then
+  redis.call('DECR', KEYS[4])
+end
+return 0
+",
+    )
+});
+
 #[async_trait]
 impl CodeStore for RedisStore {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
@@ -522,13 +605,9 @@ impl CodeStore for RedisStore {
 
     async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
         let ms = ttl_millis(ttl)?;
-        let key = self.key(key);
-        self.run::<i64>(
-            &PUT_CODE,
-            &[&key, &tries_key(&key)],
-            &[code.as_bytes(), &ms],
-        )
-        .await?;
+        let [key, tries, ..] = code_keys(self.key(key));
+        self.run::<i64>(&PUT_CODE, &[&key, &tries], &[code.as_bytes(), &ms])
+            .await?;
         Ok(())
     }
 
@@ -538,12 +617,12 @@ impl CodeStore for RedisStore {
         code: &str,
         max_attempts: u32,
     ) -> Result<CodeCheck, StoreError> {
-        let key = self.key(key);
+        let [key, tries, ..] = code_keys(self.key(key));
         let max = max_attempts.to_string();
         let (outcome, left): (i64, i64) = self
             .run(
                 &CHECK_CODE,
-                &[&key, &tries_key(&key)],
+                &[&key, &tries],
                 &[code.as_bytes(), max.as_bytes()],
             )
             .await?;
@@ -556,6 +635,52 @@ impl CodeStore for RedisStore {
             _ => Err(StoreError::Backend("unexpected answer to check".into())),
         }
     }
+
+    async fn issue_code(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        limits: CodeLimits,
+    ) -> Result<Issued, StoreError> {
+        let ms = ttl_millis(ttl)?;
+        let interval = if limits.interval.is_zero() {
+            b"0".to_vec()
+        } else {
+            ttl_millis(limits.interval)?
+        };
+        let (cap, window) = if limits.daily_cap == 0 {
+            (b"0".to_vec(), b"0".to_vec())
+        } else {
+            (
+                limits.daily_cap.to_string().into_bytes(),
+                ttl_millis(limits.daily_window)?,
+            )
+        };
+        let keys = code_keys(self.key(key));
+        let keys = keys.each_ref().map(String::as_str);
+        let (outcome, left): (i64, i64) = self
+            .run(
+                &ISSUE_CODE,
+                &keys,
+                &[code.as_bytes(), &ms, &interval, &cap, &window],
+            )
+            .await?;
+        let retry_after = Duration::from_millis(u64::try_from(left).unwrap_or(0));
+        match outcome {
+            0 => Ok(Issued::Stored),
+            1 => Ok(Issued::IntervalHeld { retry_after }),
+            2 => Ok(Issued::DailyCapReached { retry_after }),
+            _ => Err(StoreError::Backend("unexpected answer to issue".into())),
+        }
+    }
+
+    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
+        let keys = code_keys(self.key(key));
+        let keys = keys.each_ref().map(String::as_str);
+        self.run::<i64>(&REVOKE_CODE, &keys, &[]).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -563,9 +688,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tries_key_shares_the_code_keys_slot() {
-        assert_eq!(tries_key("SMS_13812345678"), "{SMS_13812345678}:tries");
-        assert_eq!(tries_key("app:SMS_1"), "{app:SMS_1}:tries");
+    fn companion_keys_share_the_code_keys_slot() {
+        assert_eq!(
+            code_keys("app:SMS_13812345678".to_owned()),
+            [
+                "app:SMS_13812345678",
+                "{app:SMS_13812345678}:tries",
+                "{app:SMS_13812345678}:interval",
+                "{app:SMS_13812345678}:daily",
+            ]
+        );
     }
 
     #[test]

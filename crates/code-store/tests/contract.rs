@@ -6,12 +6,22 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use code_store::{CodeCheck, CodeStore, MemoryConfig, MemoryStore, StoreError};
+use code_store::{CodeCheck, CodeLimits, CodeStore, Issued, MemoryConfig, MemoryStore, StoreError};
 use passport_testkit::unique_prefix;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Interval `interval` seconds (0: off), `cap` codes a day (0: off).
+fn limits(interval: u64, cap: u32) -> CodeLimits {
+    CodeLimits {
+        interval: Duration::from_secs(interval),
+        daily_cap: cap,
+        daily_window: DAY,
+    }
+}
 
 /// A store under test plus whatever must outlive it (a Redis server).
 struct Fixture {
@@ -116,7 +126,28 @@ mod contract {
             s.put_code("k", "1", zero).await,
             Err(StoreError::Backend(_))
         ));
+        assert!(matches!(
+            s.issue_code("k", "1", zero, limits(0, 0)).await,
+            Err(StoreError::Backend(_))
+        ));
+        let no_window = CodeLimits {
+            daily_window: zero,
+            ..limits(0, 1)
+        };
+        assert!(matches!(
+            s.issue_code("k", "1", MINUTE, no_window).await,
+            Err(StoreError::Backend(_))
+        ));
         assert_eq!(s.take("k").await.unwrap(), None);
+        // A zero window is fine while the cap it belongs to is off.
+        let cap_off = CodeLimits {
+            daily_window: zero,
+            ..limits(0, 0)
+        };
+        assert_eq!(
+            s.issue_code("k", "1", MINUTE, cap_off).await.unwrap(),
+            Issued::Stored
+        );
     }
 
     pub async fn endless_ttl_is_refused(fx: &Fixture) {
@@ -136,6 +167,14 @@ mod contract {
         ));
         assert!(matches!(
             s.put_code("k", "1", endless).await,
+            Err(StoreError::Backend(_))
+        ));
+        let endless_interval = CodeLimits {
+            interval: endless,
+            ..limits(0, 0)
+        };
+        assert!(matches!(
+            s.issue_code("k", "1", MINUTE, endless_interval).await,
             Err(StoreError::Backend(_))
         ));
         assert_eq!(s.take("k").await.unwrap(), None, "nothing written");
@@ -380,6 +419,259 @@ mod contract {
         );
     }
 
+    pub async fn issued_code_is_checked_like_a_put_one(fx: &Fixture) {
+        let s = &fx.store;
+        let issued = s
+            .issue_code("SMS_1", "012345", MINUTE, limits(60, 10))
+            .await
+            .unwrap();
+        assert_eq!(issued, Issued::Stored);
+        assert_eq!(
+            s.check_code("SMS_1", "000000", 5).await.unwrap(),
+            CodeCheck::Rejected { attempts_left: 4 }
+        );
+        assert_eq!(
+            s.check_code("SMS_1", "012345", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+        assert_eq!(
+            s.check_code("SMS_1", "012345", 5).await.unwrap(),
+            CodeCheck::Missing
+        );
+    }
+
+    pub async fn interval_holds_and_changes_nothing(fx: &Fixture) {
+        let s = &fx.store;
+        let l = limits(60, 0);
+        assert_eq!(
+            s.issue_code("SMS_1", "111111", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        match s.issue_code("SMS_1", "222222", MINUTE, l).await.unwrap() {
+            Issued::IntervalHeld { retry_after } => {
+                assert!(retry_after <= MINUTE && retry_after > MINUTE - Duration::from_secs(5));
+            }
+            other => panic!("expected the interval, got {other:?}"),
+        }
+        // Other keys have intervals of their own.
+        assert_eq!(
+            s.issue_code("SMS_2", "333333", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        // The refused code did not replace the first one.
+        assert_eq!(
+            s.check_code("SMS_1", "111111", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+        // A code used up does not end its interval.
+        assert!(matches!(
+            s.issue_code("SMS_1", "444444", MINUTE, l).await.unwrap(),
+            Issued::IntervalHeld { .. }
+        ));
+    }
+
+    pub async fn daily_cap_counts_and_a_refusal_changes_nothing(fx: &Fixture) {
+        let s = &fx.store;
+        let l = limits(0, 3);
+        for code in ["111111", "222222", "333333"] {
+            assert_eq!(
+                s.issue_code("SMS_1", code, MINUTE, l).await.unwrap(),
+                Issued::Stored
+            );
+        }
+        for _ in 0..3 {
+            match s.issue_code("SMS_1", "444444", MINUTE, l).await.unwrap() {
+                Issued::DailyCapReached { retry_after } => {
+                    assert!(retry_after <= DAY && retry_after > DAY - Duration::from_secs(5));
+                }
+                other => panic!("expected the cap, got {other:?}"),
+            }
+        }
+        // Refusals did not count: a cap of 4 lets exactly one more through.
+        assert_eq!(
+            s.issue_code("SMS_1", "555555", MINUTE, limits(0, 4))
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+        assert!(matches!(
+            s.issue_code("SMS_1", "666666", MINUTE, limits(0, 4))
+                .await
+                .unwrap(),
+            Issued::DailyCapReached { .. }
+        ));
+        assert_eq!(
+            s.check_code("SMS_1", "555555", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+    }
+
+    pub async fn interval_answers_before_the_cap_and_a_cap_refusal_sets_no_interval(fx: &Fixture) {
+        let s = &fx.store;
+        // One code counted, with no interval begun.
+        assert_eq!(
+            s.issue_code("SMS_1", "111111", MINUTE, limits(0, 1))
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+        assert!(matches!(
+            s.issue_code("SMS_1", "222222", MINUTE, limits(60, 1))
+                .await
+                .unwrap(),
+            Issued::DailyCapReached { .. }
+        ));
+        // That refusal began no interval: a higher cap lets a code through.
+        assert_eq!(
+            s.issue_code("SMS_1", "333333", MINUTE, limits(60, 2))
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+        // Now both the interval and the cap refuse: the interval answers.
+        assert!(matches!(
+            s.issue_code("SMS_1", "444444", MINUTE, limits(60, 2))
+                .await
+                .unwrap(),
+            Issued::IntervalHeld { .. }
+        ));
+    }
+
+    pub async fn issue_code_resets_wrong_checks(fx: &Fixture) {
+        let s = &fx.store;
+        s.put_code("SMS_1", "111111", MINUTE).await.unwrap();
+        for _ in 0..4 {
+            s.check_code("SMS_1", "000000", 5).await.unwrap();
+        }
+        s.issue_code("SMS_1", "333333", MINUTE, limits(0, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.check_code("SMS_1", "000000", 5).await.unwrap(),
+            CodeCheck::Rejected { attempts_left: 4 }
+        );
+    }
+
+    pub async fn revoke_takes_the_code_interval_and_count_back(fx: &Fixture) {
+        let s = &fx.store;
+        let l = limits(60, 1);
+        assert_eq!(
+            s.issue_code("SMS_1", "111111", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        s.check_code("SMS_1", "000000", 5).await.unwrap();
+        s.revoke_code("SMS_1").await.unwrap();
+        assert_eq!(
+            s.check_code("SMS_1", "111111", 5).await.unwrap(),
+            CodeCheck::Missing
+        );
+        // No interval, and the cap of 1 has room again.
+        assert_eq!(
+            s.issue_code("SMS_1", "222222", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        // Fresh wrong-check count.
+        assert_eq!(
+            s.check_code("SMS_1", "000000", 5).await.unwrap(),
+            CodeCheck::Rejected { attempts_left: 4 }
+        );
+    }
+
+    pub async fn revoke_never_goes_below_zero(fx: &Fixture) {
+        let s = &fx.store;
+        s.revoke_code("SMS_never").await.unwrap();
+        let l = limits(0, 1);
+        s.issue_code("SMS_1", "111111", MINUTE, l).await.unwrap();
+        s.revoke_code("SMS_1").await.unwrap();
+        s.revoke_code("SMS_1").await.unwrap();
+        // Count 0, not -1: the cap of 1 lets exactly one code through.
+        assert_eq!(
+            s.issue_code("SMS_1", "222222", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        assert!(matches!(
+            s.issue_code("SMS_1", "333333", MINUTE, l).await.unwrap(),
+            Issued::DailyCapReached { .. }
+        ));
+    }
+
+    pub async fn parallel_issues_within_an_interval_store_one(fx: &Fixture) {
+        let results = in_parallel(&fx.store, 1_000, |s, i| async move {
+            let code = format!("{i:06}");
+            let issued = s
+                .issue_code("SMS_13800000000", &code, MINUTE, limits(60, 10))
+                .await
+                .unwrap();
+            (code, issued)
+        })
+        .await;
+        let stored: Vec<_> = results
+            .iter()
+            .filter(|(_, issued)| *issued == Issued::Stored)
+            .collect();
+        assert_eq!(stored.len(), 1, "one code wins the interval");
+        assert!(
+            results
+                .iter()
+                .all(|(_, i)| matches!(i, Issued::Stored | Issued::IntervalHeld { .. }))
+        );
+        assert_eq!(
+            fx.store
+                .check_code("SMS_13800000000", &stored[0].0, 5)
+                .await
+                .unwrap(),
+            CodeCheck::Accepted,
+            "the winner's code is the one stored"
+        );
+    }
+
+    pub async fn parallel_issues_stop_at_the_cap(fx: &Fixture) {
+        let results = in_parallel(&fx.store, 500, |s, i| async move {
+            s.issue_code("SMS_13800000000", &format!("{i:06}"), MINUTE, limits(0, 10))
+                .await
+                .unwrap()
+        })
+        .await;
+        let stored = results.iter().filter(|i| **i == Issued::Stored).count();
+        let capped = results
+            .iter()
+            .filter(|i| matches!(i, Issued::DailyCapReached { .. }))
+            .count();
+        assert_eq!((stored, capped), (10, 490));
+    }
+
+    pub async fn parallel_issue_and_revoke_count_back_to_zero(fx: &Fixture) {
+        in_parallel(&fx.store, 500, |s, i| async move {
+            let issued = s
+                .issue_code(
+                    "SMS_13800000000",
+                    &format!("{i:06}"),
+                    MINUTE,
+                    limits(0, 1_000),
+                )
+                .await
+                .unwrap();
+            assert_eq!(issued, Issued::Stored);
+            s.revoke_code("SMS_13800000000").await.unwrap();
+        })
+        .await;
+        // Every count given back: the cap of 1 lets exactly one through.
+        let s = &fx.store;
+        let l = limits(0, 1);
+        assert_eq!(
+            s.issue_code("SMS_13800000000", "1", MINUTE, l)
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+        assert!(matches!(
+            s.issue_code("SMS_13800000000", "2", MINUTE, l)
+                .await
+                .unwrap(),
+            Issued::DailyCapReached { .. }
+        ));
+    }
+
     /// A mixed busy run; each store then checks what it left behind.
     #[cfg(feature = "redis")]
     pub async fn busy_run(fx: &Fixture) {
@@ -389,8 +681,13 @@ mod contract {
                 0 => s.put(&key, "v", MINUTE).await.map(drop),
                 1 => s.take(&key).await.map(drop),
                 2 => s.put_if_absent(&key, "v", MINUTE).await.map(drop),
-                3 => s.incr(&format!("n{}", i % 50), MINUTE).await.map(drop),
-                4 => s.decr(&format!("n{}", i % 50)).await,
+                3 if i % 2 == 0 => s.incr(&format!("n{}", i % 50), MINUTE).await.map(drop),
+                3 => s
+                    .issue_code(&format!("SMS_{}", i % 50), "123456", MINUTE, limits(1, 3))
+                    .await
+                    .map(drop),
+                4 if i % 2 == 0 => s.decr(&format!("n{}", i % 50)).await,
+                4 => s.revoke_code(&format!("SMS_{}", i % 50)).await,
                 5 => {
                     s.put_code(&format!("SMS_{}", i % 50), "123456", MINUTE)
                         .await
@@ -434,6 +731,16 @@ macro_rules! contract_tests {
                 parallel_incr_counts_every_call,
                 parallel_correct_checks_accept_once,
                 parallel_wrong_checks_void_after_max,
+                issued_code_is_checked_like_a_put_one,
+                interval_holds_and_changes_nothing,
+                daily_cap_counts_and_a_refusal_changes_nothing,
+                interval_answers_before_the_cap_and_a_cap_refusal_sets_no_interval,
+                issue_code_resets_wrong_checks,
+                revoke_takes_the_code_interval_and_count_back,
+                revoke_never_goes_below_zero,
+                parallel_issues_within_an_interval_store_one,
+                parallel_issues_stop_at_the_cap,
+                parallel_issue_and_revoke_count_back_to_zero,
             );
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -460,6 +767,66 @@ async fn make_memory(test: &str) -> Fixture {
 }
 
 contract_tests!(memory_store, make_memory);
+
+/// A store that implements only the required methods, delegating them to a
+/// memory store: the trait's composed `issue_code` and `revoke_code` (what a
+/// wrapper written before them gets) keep the same contract.
+#[derive(Debug)]
+struct OnlyRequired(MemoryStore);
+
+#[async_trait::async_trait]
+impl CodeStore for OnlyRequired {
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.0.put(key, value, ttl).await
+    }
+    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.0.take(key).await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.0.put_if_absent(key, value, ttl).await
+    }
+    async fn incr(&self, key: &str, window: Duration) -> Result<code_store::Count, StoreError> {
+        self.0.incr(key, window).await
+    }
+    async fn decr(&self, key: &str) -> Result<(), StoreError> {
+        self.0.decr(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.0.ping().await
+    }
+    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.0.put_code(key, code, ttl).await
+    }
+    async fn check_code(
+        &self,
+        key: &str,
+        code: &str,
+        max_attempts: u32,
+    ) -> Result<CodeCheck, StoreError> {
+        self.0.check_code(key, code, max_attempts).await
+    }
+}
+
+async fn make_only_required(test: &str) -> Fixture {
+    Fixture {
+        store: Arc::new(OnlyRequired(MemoryStore::new(MemoryConfig {
+            max_entries: 100_000,
+            key_prefix: unique_prefix(test),
+        }))),
+        #[cfg(feature = "redis")]
+        redis: None,
+    }
+}
+
+contract_tests!(trait_defaults, make_only_required);
 
 /// What only the memory store promises: expiry on tokio time, and a bound.
 mod memory_only {
@@ -524,6 +891,97 @@ mod memory_only {
         tokio::time::advance(Duration::from_secs(300)).await;
         tokio::task::yield_now().await;
         assert!(s.is_empty(), "memory back to baseline");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interval_and_daily_window_end_on_tokio_time() {
+        let s = memory("issue_expiry").store;
+        let l = limits(60, 1);
+        assert_eq!(
+            s.issue_code("SMS_1", "111111", MINUTE, l).await.unwrap(),
+            Issued::Stored
+        );
+        tokio::time::advance(Duration::from_secs(45)).await;
+        assert_eq!(
+            s.issue_code("SMS_1", "222222", MINUTE, l).await.unwrap(),
+            Issued::IntervalHeld {
+                retry_after: Duration::from_secs(15)
+            }
+        );
+        tokio::time::advance(Duration::from_secs(16)).await;
+        assert_eq!(
+            s.issue_code("SMS_1", "333333", MINUTE, l).await.unwrap(),
+            Issued::DailyCapReached {
+                retry_after: DAY - Duration::from_secs(61)
+            }
+        );
+        tokio::time::advance(DAY - Duration::from_secs(61)).await;
+        assert_eq!(
+            s.issue_code("SMS_1", "444444", MINUTE, l).await.unwrap(),
+            Issued::Stored,
+            "a new window"
+        );
+    }
+
+    #[tokio::test]
+    async fn issue_code_makes_room_for_all_its_entries_or_writes_none() {
+        // Interval flag, daily counter and code: three new entries.
+        let s = bounded(5);
+        s.put("ImageCode_a", "A", MINUTE).await.unwrap();
+        s.incr("n", MINUTE).await.unwrap();
+        s.incr("m", MINUTE).await.unwrap();
+        assert_eq!(
+            s.issue_code("SMS_1", "111111", MINUTE, limits(60, 5))
+                .await
+                .unwrap(),
+            Issued::Stored,
+            "the captcha answer gives way"
+        );
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.take("ImageCode_a").await.unwrap(), None);
+
+        // Only kept entries left: a second mobile is refused, and nothing of
+        // it is written (no interval begun, no count taken).
+        let s = bounded(4);
+        s.incr("n", MINUTE).await.unwrap();
+        s.incr("m", MINUTE).await.unwrap();
+        assert!(matches!(
+            s.issue_code("SMS_2", "222222", MINUTE, limits(60, 5)).await,
+            Err(StoreError::Full)
+        ));
+        assert_eq!(s.len(), 2);
+        // Replacing the same mobile's entries needs no room.
+        let s = bounded(3);
+        s.issue_code("SMS_1", "111111", MINUTE, limits(0, 5))
+            .await
+            .unwrap();
+        s.incr("n", MINUTE).await.unwrap();
+        assert_eq!(
+            s.issue_code("SMS_1", "222222", MINUTE, limits(0, 5))
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+    }
+
+    #[tokio::test]
+    async fn issue_and_revoke_refuse_a_counter_that_is_not_one() {
+        // Only a foreign writer could put text there: refuse, change nothing.
+        let s = MemoryStore::new(MemoryConfig::default());
+        s.put_code("SMS_1", "111111", MINUTE).await.unwrap();
+        s.put("{SMS_1}:daily", "abc", MINUTE).await.unwrap();
+        assert!(matches!(
+            s.issue_code("SMS_1", "222222", MINUTE, limits(0, 3)).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            s.revoke_code("SMS_1").await,
+            Err(StoreError::Backend(_))
+        ));
+        assert_eq!(
+            s.check_code("SMS_1", "111111", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
     }
 
     #[tokio::test]
@@ -818,6 +1276,116 @@ mod redis_only {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn interval_and_daily_count_live_in_tagged_keys_beside_the_code() {
+        let fx = make_redis("issue_layout").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        s.revoke_code("SMS_13812345678").await.unwrap();
+        assert!(r.keys_with_ttl().await.is_empty(), "revoke creates nothing");
+
+        s.issue_code("SMS_13812345678", "123456", MINUTE, limits(30, 10))
+            .await
+            .unwrap();
+        s.check_code("SMS_13812345678", "000000", 5).await.unwrap();
+        let code_key = format!("{}SMS_13812345678", r.prefix);
+        let tagged = |what: &str| format!("{{{code_key}}}:{what}");
+        let keys = r.keys_with_ttl().await;
+        let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+        let mut expected = vec![
+            code_key.clone(),
+            tagged("tries"),
+            tagged("interval"),
+            tagged("daily"),
+        ];
+        expected.sort();
+        assert_eq!(names, expected);
+        let ttl_of = |name: &str| keys.iter().find(|(k, _)| k == name).unwrap().1;
+        let ms = |d: Duration| d.as_millis() as i64;
+        let near = |ttl: i64, want: Duration| ttl <= ms(want) && ttl > ms(want) - 5_000;
+        assert!(near(ttl_of(&code_key), MINUTE), "{keys:?}");
+        assert!(near(ttl_of(&tagged("interval")), Duration::from_secs(30)));
+        assert!(near(ttl_of(&tagged("daily")), DAY), "{keys:?}");
+
+        let mut conn = r.raw().await;
+        let get = |key: String| {
+            let mut conn = conn.clone();
+            async move {
+                redis::cmd("GET")
+                    .arg(key)
+                    .query_async::<Option<String>>(&mut conn)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(get(tagged("daily")).await.as_deref(), Some("1"));
+
+        // Revoked: only the counter stays, given back, in its window.
+        s.revoke_code("SMS_13812345678").await.unwrap();
+        let keys = r.keys_with_ttl().await;
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        assert_eq!(keys[0].0, tagged("daily"));
+        assert!(near(keys[0].1, DAY));
+        assert_eq!(get(tagged("daily")).await.as_deref(), Some("0"));
+
+        // Text where the counter should be: refused, nothing changed.
+        redis::cmd("SET")
+            .arg(tagged("daily"))
+            .arg("abc")
+            .arg("EX")
+            .arg(60)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+        s.put_code("SMS_13812345678", "654321", MINUTE)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.issue_code("SMS_13812345678", "1", MINUTE, limits(0, 3))
+                .await,
+            Err(StoreError::Backend(_))
+        ));
+        assert!(matches!(
+            s.revoke_code("SMS_13812345678").await,
+            Err(StoreError::Backend(_))
+        ));
+        assert_eq!(
+            s.check_code("SMS_13812345678", "654321", 5).await.unwrap(),
+            CodeCheck::Accepted
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flag_or_counter_left_without_a_ttl_gets_one() {
+        let fx = make_redis("issue_repair").await;
+        let (s, r) = (&fx.store, redis_of(&fx));
+        let code_key = format!("{}SMS_1", r.prefix);
+        let mut conn = r.raw().await;
+        for (what, value) in [("interval", "1"), ("daily", "5")] {
+            redis::cmd("SET")
+                .arg(format!("{{{code_key}}}:{what}"))
+                .arg(value)
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.issue_code("SMS_1", "1", MINUTE, limits(30, 5))
+                .await
+                .unwrap(),
+            Issued::IntervalHeld {
+                retry_after: Duration::from_secs(30)
+            }
+        );
+        assert_eq!(
+            s.issue_code("SMS_1", "1", MINUTE, limits(0, 5))
+                .await
+                .unwrap(),
+            Issued::DailyCapReached { retry_after: DAY }
+        );
+        let keys = r.keys_with_ttl().await;
+        assert!(keys.iter().all(|(_, ttl)| *ttl > 0), "{keys:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reads_what_the_seed_app_wrote() {
         let fx = make_redis("seed").await;
         let (s, r) = (&fx.store, redis_of(&fx));
@@ -873,6 +1441,10 @@ mod redis_only {
             s.decr("n").await.unwrap();
             s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
             s.check_code("SMS_1", "000000", 5).await.unwrap();
+            s.issue_code("SMS_2", "123456", MINUTE, limits(60, 1_000))
+                .await
+                .unwrap();
+            s.revoke_code("SMS_2").await.unwrap();
             s.ping().await.unwrap();
         };
         // Opening the connection and loading the scripts happen once.
@@ -897,7 +1469,7 @@ mod redis_only {
             after.3 - before.3,
         );
         // One PING per ping(), none per checkout; one EVALSHA per script call.
-        assert_eq!(delta, (10, 0, 40, 10));
+        assert_eq!(delta, (10, 0, 60, 10));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
