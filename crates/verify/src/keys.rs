@@ -11,20 +11,13 @@ pub fn image_code(id: &ImageCodeId) -> String {
     format!("ImageCode_{}", id.as_str())
 }
 
-/// An SMS code (seed-compatible). The store keeps its wrong-check count
-/// alongside, under a name of its own.
+/// An SMS code (seed-compatible). The store keeps the code's wrong-check
+/// count, its resend-interval flag and the mobile's daily count beside it,
+/// under names it derives from this key (`{SMS_<mobile>}:tries`,
+/// `:interval`, `:daily`, after its prefix), so one atomic step covers them
+/// all.
 pub fn sms_code(mobile: &Mobile) -> String {
     format!("SMS_{}", mobile.as_str())
-}
-
-/// Set while a mobile may not be sent another code (the interval).
-pub fn sms_interval(mobile: &Mobile) -> String {
-    format!("SMSInterval_{}", mobile.as_str())
-}
-
-/// Codes sent to a mobile in the current 24 h window.
-pub fn sms_daily(mobile: &Mobile) -> String {
-    format!("SMSDaily_{}", mobile.as_str())
 }
 
 /// SMS requests from a client (IPv4 address or IPv6 /64) this hour.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use captcha_render::{Captcha, Renderer};
-use code_store::{CodeCheck, Count, SharedStore};
+use code_store::{CodeCheck, CodeLimits, Issued, SharedStore, StoreError};
 use rand::RngExt;
 use subtle::ConstantTimeEq;
 
@@ -94,13 +94,15 @@ impl Passport {
         Ok(captcha)
     }
 
-    /// Per-IP limit, take the captcha, compare, per-mobile limits, make,
-    /// store and send a 6-digit code.
+    /// Per-IP limit, take the captcha, compare, global hourly cap, then the
+    /// per-mobile interval and daily cap, make, store and send a 6-digit
+    /// code.
     ///
     /// Any attempt uses the captcha up, right or wrong. When the sender
-    /// fails, everything this call reserved is given back (code, interval,
-    /// daily and global counts), so the user can retry at once with a new
-    /// captcha. A store error fails closed: nothing is sent.
+    /// fails, everything this call took is given back (the code, the
+    /// interval, the daily and global counts), so the user can retry at
+    /// once with a new captcha. A store error fails closed: nothing is
+    /// sent.
     pub async fn send_sms_code(
         &self,
         mobile: &Mobile,
@@ -113,11 +115,10 @@ impl Passport {
         let store = &inner.store;
         let typed = check_typed(typed)?;
 
-        // Round trips on the success path: per-IP, take, interval, daily,
-        // global, put_code (six, fewer when limits are off). Per-IP and take
-        // could be pipelined; interval, daily, global and put_code could be
-        // one server-side script returning which limit failed. Both need new
-        // store operations; the trait keeps them separate for now.
+        // Store round trips on the success path, every limit on: per-IP,
+        // take, global, issue (four). The per-IP count stays apart so a
+        // client over its limit does not use a captcha up; the global count
+        // stays apart because its key is not in the mobile's Cluster slot.
         self.count(
             keys::sms_per_ip(ip),
             policy.sms_per_ip_per_hour,
@@ -134,106 +135,93 @@ impl Passport {
             return Err(VerifyError::CaptchaWrong);
         }
 
-        let mut reserved = Reserved::default();
-        let result = self.reserve_and_send(mobile, &mut reserved).await;
-        if result.is_err() {
-            self.give_back(mobile, reserved).await;
-        }
-        result
-    }
-
-    /// The steps after a solved captcha; records in `reserved` what it has
-    /// taken, so the caller can give it back on any error.
-    async fn reserve_and_send(
-        &self,
-        mobile: &Mobile,
-        reserved: &mut Reserved,
-    ) -> Result<(), VerifyError> {
-        let inner = &*self.inner;
-        let policy = &inner.policy;
-        let store = &inner.store;
-
-        if !policy.sms_interval.is_zero() {
-            // A counter rather than SET NX: one round trip either way, and
-            // its remaining TTL is the exact Retry-After.
-            let key = keys::sms_interval(mobile);
-            let count = store.incr(&key, policy.sms_interval).await?;
-            if count.value > 1 {
-                // Not ours: another send holds the interval.
-                return Err(limited(Limit::SmsInterval, count));
-            }
-            reserved.interval = Some(key);
-        }
-
-        if policy.sms_daily_cap > 0 {
-            let key = keys::sms_daily(mobile);
-            let count = store.incr(&key, DAY).await?;
-            reserved.daily = Some(key);
-            if count.value > u64::from(policy.sms_daily_cap) {
-                return Err(limited(Limit::SmsDailyCap, count));
-            }
-        }
-
-        if policy.sms_global_per_hour > 0 {
+        let global = policy.sms_global_per_hour > 0;
+        if global {
             let count = store.incr(keys::SMS_GLOBAL, HOUR).await?;
-            reserved.global = true;
             if count.value > u64::from(policy.sms_global_per_hour) {
                 tracing::warn!("global SMS cap reached; sends refused until the hour ends");
-                return Err(limited(Limit::SmsGlobal, count));
+                self.give_back(mobile, GiveBack::GLOBAL).await;
+                return Err(limited(Limit::SmsGlobal, count.ttl));
             }
         }
+        // From here on, any failure gives the global count back.
+        let counted = if global {
+            GiveBack::GLOBAL
+        } else {
+            GiveBack::NOTHING
+        };
 
-        let (code, id) = new_code_and_id();
-        let code_key = keys::sms_code(mobile);
-        // Marked before the call: a put that timed out may still have landed.
-        reserved.code = Some(code_key.clone());
-        store
-            .put_code(&code_key, code.as_str(), policy.sms_ttl)
-            .await?;
+        let (code, message_id) = new_code_and_id();
+        let limits = CodeLimits {
+            interval: policy.sms_interval,
+            daily_cap: policy.sms_daily_cap,
+            daily_window: DAY,
+        };
+        let issued = store
+            .issue_code(
+                &keys::sms_code(mobile),
+                code.as_str(),
+                policy.sms_ttl,
+                limits,
+            )
+            .await;
+        let refused = match issued {
+            Ok(Issued::Stored) => None,
+            Ok(Issued::IntervalHeld { retry_after }) => {
+                Some(limited(Limit::SmsInterval, retry_after))
+            }
+            Ok(Issued::DailyCapReached { retry_after }) => {
+                Some(limited(Limit::SmsDailyCap, retry_after))
+            }
+            // Not revoked: whether the script ran is unknown, and revoking a
+            // code this call never issued would lift an earlier send's
+            // interval. An unsent code is harmless and expires.
+            Err(e) => Some(e.into()),
+        };
+        if let Some(error) = refused {
+            self.give_back(mobile, counted).await;
+            return Err(error);
+        }
 
         let message = SmsMessage {
             mobile: mobile.clone(),
             code,
             ttl: policy.sms_ttl,
-            id,
+            id: message_id,
         };
-        inner.sender.send(&message).await?;
+        if let Err(e) = inner.sender.send(&message).await {
+            self.give_back(
+                mobile,
+                GiveBack {
+                    code: true,
+                    ..counted
+                },
+            )
+            .await;
+            return Err(e.into());
+        }
         Ok(())
     }
 
-    /// Gives back what a failed send reserved, concurrently, best effort: a
+    /// Gives back what a failed send took, concurrently, best effort: a
     /// failure here is logged and the original error stands.
-    async fn give_back(&self, mobile: &Mobile, reserved: Reserved) {
+    async fn give_back(&self, mobile: &Mobile, what: GiveBack) {
         let store = &self.inner.store;
         let code = async {
-            if let Some(key) = &reserved.code {
-                store.delete(key).await?;
-            }
-            Ok(())
-        };
-        let interval = async {
-            if let Some(key) = &reserved.interval {
-                store.delete(key).await?;
-            }
-            Ok(())
-        };
-        let daily = async {
-            if let Some(key) = &reserved.daily {
-                store.decr(key).await?;
+            if what.code {
+                store.revoke_code(&keys::sms_code(mobile)).await?;
             }
             Ok(())
         };
         let global = async {
-            if reserved.global {
+            if what.global {
                 store.decr(keys::SMS_GLOBAL).await?;
             }
             Ok(())
         };
-        let results: [Result<(), code_store::StoreError>; 4] = {
-            let (a, b, c, d) = tokio::join!(code, interval, daily, global);
-            [a, b, c, d]
-        };
-        for error in results.into_iter().filter_map(Result::err) {
+        let (code, global): (Result<(), StoreError>, Result<(), StoreError>) =
+            tokio::join!(code, global);
+        for error in [code, global].into_iter().filter_map(Result::err) {
             tracing::warn!(mobile = %mobile.masked(), %error, "could not give back an SMS reservation");
         }
     }
@@ -281,19 +269,30 @@ impl Passport {
         }
         let count = self.inner.store.incr(&key, window).await?;
         if count.value > u64::from(cap) {
-            return Err(limited(limit, count));
+            return Err(limited(limit, count.ttl));
         }
         Ok(())
     }
 }
 
-/// What one send has taken from the store so far.
-#[derive(Debug, Default)]
-struct Reserved {
-    interval: Option<String>,
-    daily: Option<String>,
+/// What a failed send gives back to the store.
+#[derive(Debug, Clone, Copy)]
+struct GiveBack {
+    /// The issued code, with its interval and daily count (`revoke_code`).
+    code: bool,
+    /// One count of the global hourly cap.
     global: bool,
-    code: Option<String>,
+}
+
+impl GiveBack {
+    const NOTHING: Self = Self {
+        code: false,
+        global: false,
+    };
+    const GLOBAL: Self = Self {
+        code: false,
+        global: true,
+    };
 }
 
 /// Checks the typed captcha text before any store call; returns it trimmed.
@@ -336,10 +335,10 @@ fn new_code_and_id() -> (SmsCode, String) {
     (SmsCode::from_digits(format!("{n:06}")), id)
 }
 
-/// A rate-limit error waiting until the window ends, in whole seconds
-/// (rounded up, at least 1), as a `Retry-After` header carries it.
-fn limited(limit: Limit, count: Count) -> VerifyError {
-    let ttl = count.ttl;
+/// A rate-limit error waiting `ttl` (until the window or interval ends), in
+/// whole seconds (rounded up, at least 1), as a `Retry-After` header
+/// carries it.
+fn limited(limit: Limit, ttl: Duration) -> VerifyError {
     let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
     VerifyError::RateLimited {
         limit,
@@ -382,27 +381,16 @@ mod tests {
 
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {
-        let count = |ttl| Count { value: 2, ttl };
-        let secs = |e: VerifyError| e.retry_after().unwrap().as_secs();
-        assert_eq!(
-            secs(limited(
-                Limit::SmsInterval,
-                count(Duration::from_millis(100))
-            )),
-            1
-        );
-        assert_eq!(secs(limited(Limit::SmsInterval, count(Duration::ZERO))), 1);
-        assert_eq!(
-            secs(limited(
-                Limit::SmsInterval,
-                count(Duration::from_millis(59_001))
-            )),
-            60
-        );
-        assert_eq!(
-            secs(limited(Limit::SmsInterval, count(Duration::from_secs(60)))),
-            60
-        );
+        let secs = |ttl| {
+            limited(Limit::SmsInterval, ttl)
+                .retry_after()
+                .unwrap()
+                .as_secs()
+        };
+        assert_eq!(secs(Duration::from_millis(100)), 1);
+        assert_eq!(secs(Duration::ZERO), 1);
+        assert_eq!(secs(Duration::from_millis(59_001)), 60);
+        assert_eq!(secs(Duration::from_secs(60)), 60);
     }
 
     #[test]

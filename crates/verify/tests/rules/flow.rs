@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use code_store::CodeStore;
+use code_store::{CodeLimits, CodeStore, Issued};
 use verify::{ClientIp, Limit, SendError, SmsCode, VerifyError, keys};
 
 use crate::support::{Backend, Harness, in_parallel, ip, mobile, new_id, no_limits, nth_mobile};
@@ -161,14 +161,24 @@ pub async fn daily_cap(b: Backend) {
     let over = h.send(&m, &ip(1)).await;
     assert_limited(over, Limit::SmsDailyCap, Duration::from_secs(24 * 3600));
     assert_eq!(h.sender.sent().len(), 3);
-    // The refused send gave its count back: the counter still says 3.
-    let count = h
-        .store
-        .as_ref()
-        .incr(&keys::sms_daily(&m), Duration::from_secs(24 * 3600))
-        .await
-        .unwrap();
-    assert_eq!(count.value, 4);
+    // The refused send did not count: the counter still says 3, so a cap
+    // of 4 lets exactly one more code through.
+    let key = keys::sms_code(&m);
+    let ttl = Duration::from_secs(300);
+    let four = CodeLimits {
+        interval: Duration::ZERO,
+        daily_cap: 4,
+        daily_window: Duration::from_secs(24 * 3600),
+    };
+    let store = h.store.as_ref();
+    assert_eq!(
+        store.issue_code(&key, "000000", ttl, four).await.unwrap(),
+        Issued::Stored
+    );
+    assert!(matches!(
+        store.issue_code(&key, "000001", ttl, four).await.unwrap(),
+        Issued::DailyCapReached { .. }
+    ));
     // Other mobiles have their own cap.
     h.send(&mobile("13912345678"), &ip(1))
         .await
@@ -181,33 +191,33 @@ pub async fn daily_cap_refusal_releases_the_interval(b: Backend) {
         sms_daily_cap: 1,
         ..no_limits()
     };
-    let h = Harness::new(b, "daily_cap_interval", policy);
+    let h = Harness::new(b, "daily_cap_interval", policy.clone());
     let m = mobile("13812345678");
-    h.send(&m, &ip(1)).await.expect("first");
-    // Within the interval: the interval answers, not the cap.
-    assert_limited(
-        h.send(&m, &ip(1)).await,
-        Limit::SmsInterval,
-        Duration::from_secs(60),
-    );
-    h.store
-        .as_ref()
-        .delete(&keys::sms_interval(&m))
-        .await
-        .unwrap();
+    // Counted by an instance with the interval off: no interval begun.
+    let no_interval = h.passport_with(verify::Policy {
+        sms_interval: Duration::ZERO,
+        ..policy.clone()
+    });
+    h.send_via(&no_interval, &m, &ip(1)).await.expect("first");
     assert_limited(
         h.send(&m, &ip(1)).await,
         Limit::SmsDailyCap,
         Duration::from_secs(86_400),
     );
-    // The cap refusal left no interval flag of its own behind.
-    let flag = h
-        .store
-        .as_ref()
-        .incr(&keys::sms_interval(&m), Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(flag.value, 1);
+    // The cap refusal left no interval flag of its own behind: with room
+    // under a higher cap, the next send goes through.
+    let cap_of_2 = h.passport_with(verify::Policy {
+        sms_daily_cap: 2,
+        ..policy
+    });
+    h.send_via(&cap_of_2, &m, &ip(1)).await.expect("second");
+    // Within the interval, with the cap reached too: the interval answers.
+    assert_limited(
+        h.send(&m, &ip(1)).await,
+        Limit::SmsInterval,
+        Duration::from_secs(60),
+    );
+    assert_eq!(h.sender.sent().len(), 2);
 }
 
 pub async fn per_ip_cap(b: Backend) {
@@ -417,6 +427,27 @@ pub async fn store_down_fails_closed(b: Backend) {
     assert_eq!(h.passport.ready().await.unwrap_err().errno(), "4001");
 }
 
+pub async fn a_send_is_four_store_calls_at_most(b: Backend) {
+    let h = Harness::new(b, "four_calls", verify::Policy::default());
+    let (id, text) = h.captcha(&ip(1)).await;
+    let before = h.store_calls();
+    h.passport
+        .send_sms_code(&mobile("13812345678"), &text, &id, &ip(1))
+        .await
+        .expect("send");
+    // Per-IP count, take, global count, issue (interval, daily cap, code).
+    assert_eq!(h.store_calls() - before, 4);
+
+    let h = Harness::new(b, "two_calls", no_limits());
+    let (id, text) = h.captcha(&ip(1)).await;
+    let before = h.store_calls();
+    h.passport
+        .send_sms_code(&mobile("13812345678"), &text, &id, &ip(1))
+        .await
+        .expect("send");
+    assert_eq!(h.store_calls() - before, 2, "take, issue");
+}
+
 pub async fn junk_typed_text_makes_no_store_call(b: Backend) {
     let h = Harness::new(b, "junk_typed", verify::Policy::default());
     let m = mobile("13812345678");
@@ -483,6 +514,7 @@ suite!(
     parallel_right_checks_accept_once,
     sender_failure_gives_everything_back,
     store_down_fails_closed,
+    a_send_is_four_store_calls_at_most,
     junk_typed_text_makes_no_store_call,
 );
 

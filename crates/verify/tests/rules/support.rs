@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use captcha_render::{Params, Renderer};
-use code_store::{CodeCheck, CodeStore, Count, MemoryConfig, MemoryStore, SharedStore, StoreError};
+use code_store::{
+    CodeCheck, CodeLimits, CodeStore, Count, Issued, MemoryConfig, MemoryStore, SharedStore,
+    StoreError,
+};
 use passport_testkit::unique_prefix;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -91,6 +94,20 @@ impl CodeStore for CountingStore {
         self.enter()?;
         self.inner.check_code(key, code, max_attempts).await
     }
+    async fn issue_code(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        limits: CodeLimits,
+    ) -> Result<Issued, StoreError> {
+        self.enter()?;
+        self.inner.issue_code(key, code, ttl, limits).await
+    }
+    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
+        self.enter()?;
+        self.inner.revoke_code(key).await
+    }
 }
 
 /// A Passport under test and its parts.
@@ -158,6 +175,25 @@ impl Harness {
             #[cfg(feature = "redis")]
             redis,
         }
+    }
+
+    /// Another Passport over the same store and sender, with `policy`: what
+    /// a second instance of the service, configured differently, would be.
+    pub fn passport_with(&self, policy: Policy) -> Passport {
+        policy.validate().expect("test policy is valid");
+        let renderer = Renderer::new(Params::default()).expect("default captcha params");
+        Passport::new(self.store.clone(), self.sender.clone(), renderer, policy)
+    }
+
+    /// Issues a captcha, solves it and sends a code through `passport`.
+    pub async fn send_via(
+        &self,
+        passport: &Passport,
+        mobile: &Mobile,
+        ip: &ClientIp,
+    ) -> Result<(), verify::VerifyError> {
+        let (id, text) = self.captcha(ip).await;
+        passport.send_sms_code(mobile, &text, &id, ip).await
     }
 
     /// Store calls made so far.
