@@ -9,15 +9,13 @@ use std::f32::consts::{PI, TAU};
 use std::sync::Arc;
 
 use ab_glyph::{Point, point};
-use ab_glyph_rasterizer::Rasterizer;
 use rand::{Rng, RngExt};
 
+use crate::raster::Coverage;
 use crate::shape::Shape;
 
 /// Coverage steps per ink colour in the palette; three keep edges smooth at 2 bits of detail.
 pub(crate) const LEVELS: u8 = 3;
-/// Coverage below this rounds to no ink at all.
-const LEVEL_THRESHOLD: f32 = 0.5 / LEVELS as f32;
 /// Longest straight piece sent through the warp, in pixels: long strokes must bend with it.
 const MAX_SEGMENT_PX: f32 = 8.0;
 /// Distance between samples along a noise curve, in pixels.
@@ -184,12 +182,21 @@ struct Canvas {
     pixels: Vec<u8>,
 }
 
+/// The coverage level (0 for background) of each palette index.
+const LEVEL_OF: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 1;
+    while i < 256 {
+        table[i] = (i as u8 - 1) % LEVELS + 1;
+        i += 1;
+    }
+    table
+};
+
 /// Sets pixel `i` to `ink` at coverage `level` (1..=LEVELS) unless it already holds more.
 fn put(pixels: &mut [u8], i: usize, ink: usize, level: u8) {
     let new = 1 + ink * usize::from(LEVELS) + usize::from(level - 1);
-    let old = pixels[i];
-    let old_level = if old == 0 { 0 } else { (old - 1) % LEVELS + 1 };
-    if level >= old_level {
+    if level >= LEVEL_OF[usize::from(pixels[i])] {
         pixels[i] = new as u8;
     }
 }
@@ -212,43 +219,45 @@ impl Canvas {
         if rw == 0 || rh == 0 {
             return;
         }
-        let mut raster = Rasterizer::new(rw, rh);
+        let mut coverage = Coverage::new(rw, rh);
         let local = |p: Point| point(p.x.clamp(0.0, w) - x0, p.y.clamp(0.0, h) - y0);
         for (start, end) in chains(&path.starts, path.points.len()) {
             let chain = &path.points[start..end];
             for pair in chain.windows(2) {
-                raster.draw_line(local(pair[0]), local(pair[1]));
+                coverage.line(local(pair[0]), local(pair[1]));
             }
         }
-        let stride = self.width;
-        let skip = stride - rw;
-        let mut i = y0 as usize * stride + x0 as usize;
-        let mut x = 0usize;
-        let pixels: &mut [u8] = &mut self.pixels;
-        // The canvas index is carried along rather than divided out of the raster's index, and
-        // the closure owns its state (`move`) so the counters live in registers instead of
-        // being reloaded around every pixel store: together most of the drawing time.
-        raster.for_each_pixel(move |_, coverage| {
-            let here = i;
-            i += 1;
-            x += 1;
-            if x == rw {
-                x = 0;
-                i += skip;
-            }
-            if coverage < LEVEL_THRESHOLD {
-                return;
-            }
-            let level = (coverage * f32::from(LEVELS) + 0.5).min(f32::from(LEVELS)) as u8;
-            match paint {
-                Paint::Cut if pixels[here] != 0 => {
-                    if level > 1 {
-                        pixels[here] = 0;
+        coverage.accumulate();
+        let (ox, oy) = (x0 as usize, y0 as usize);
+        let first = 1 + ink as u8 * LEVELS - 1;
+        // Branch-free per pixel: the edges of glyphs are where an `if` mispredicts, and every
+        // row has several.
+        for y in 0..rh {
+            let start = (oy + y) * self.width + ox;
+            let row = &mut self.pixels[start..start + rw];
+            for (px, &v) in row.iter_mut().zip(coverage.row(y)) {
+                let level = (v.abs().min(1.0) * f32::from(LEVELS) + 0.5) as u8;
+                let old = *px;
+                let new = first.wrapping_add(level);
+                *px = match paint {
+                    Paint::Ink => {
+                        let take = (level > 0) & (level >= LEVEL_OF[usize::from(old)]);
+                        if take { new } else { old }
                     }
-                }
-                _ => put(pixels, here, ink, level),
+                    Paint::Cut => {
+                        let cut = (old != 0) & (level > 1);
+                        let ink_bg = (old == 0) & (level > 0);
+                        if cut {
+                            0
+                        } else if ink_bg {
+                            new
+                        } else {
+                            old
+                        }
+                    }
+                };
             }
-        });
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use rand::{Rng, RngExt};
 
 mod draw;
 mod encode;
+mod raster;
 mod shape;
 
 pub use draw::Picture;
