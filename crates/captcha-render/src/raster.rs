@@ -46,46 +46,51 @@ impl Coverage {
             return;
         }
         let dxdy = (b.x - a.x) / (b.y - a.y);
+        // Height swept per unit of width, signed: how a row's share is split between cells.
+        let per_x = if dxdy == 0.0 { 0.0 } else { dir / dxdy.abs() };
+        let w = self.width as f32;
+        let stride = self.stride();
         let mut y = top;
         let mut row = top as usize;
+        let mut xa = a.x + (y - a.y) * dxdy;
         while y < bottom && row < self.height {
             let next = ((row + 1) as f32).min(bottom);
-            let xa = a.x + (y - a.y) * dxdy;
             let xb = a.x + (next - a.y) * dxdy;
-            self.span(row, xa, xb, (next - y) * dir);
+            let d = (next - y) * dir;
+            let (lo, hi) = if xa <= xb { (xa, xb) } else { (xb, xa) };
+            let (lo, hi) = (lo.clamp(0.0, w), hi.clamp(0.0, w));
+            let base = row * stride;
+            let first = lo as usize;
+            let last = (hi as usize).min(self.width);
+            if first == last || hi - lo < 1e-6 {
+                // Within one cell, the common case for short edges.
+                let m = (lo + hi) * 0.5 - first as f32;
+                self.cells[base + first] += d * (1.0 - m);
+                self.cells[base + first + 1] += d * m;
+            } else {
+                // The edge is straight, so each cell it crosses takes a share of `d` in
+                // proportion to the width it crosses there. Clamping can shorten the run; the
+                // share then follows the clamped width.
+                let per = if hi - lo < (xb - xa).abs() {
+                    d / (hi - lo)
+                } else {
+                    per_x
+                };
+                for c in first..=last {
+                    let s = lo.max(c as f32);
+                    let e = hi.min((c + 1) as f32);
+                    if e <= s {
+                        continue;
+                    }
+                    let dd = (e - s) * per;
+                    let m = (s + e) * 0.5 - c as f32;
+                    self.cells[base + c] += dd * (1.0 - m);
+                    self.cells[base + c + 1] += dd * m;
+                }
+            }
+            xa = xb;
             y = next;
             row += 1;
-        }
-    }
-
-    /// Adds the part of an edge inside one row: from `xa` to `xb`, sweeping height `d` (signed).
-    fn span(&mut self, row: usize, xa: f32, xb: f32, d: f32) {
-        let w = self.width as f32;
-        let (lo, hi) = if xa <= xb { (xa, xb) } else { (xb, xa) };
-        let (lo, hi) = (lo.clamp(0.0, w), hi.clamp(0.0, w));
-        let base = row * self.stride();
-        let first = lo as usize;
-        let last = hi as usize;
-        let cells = &mut self.cells[base..base + self.width + 2];
-        if first == last || hi - lo < 1e-6 {
-            let m = (lo + hi) * 0.5 - first as f32;
-            cells[first] += d * (1.0 - m);
-            cells[first + 1] += d * m;
-            return;
-        }
-        // The edge is straight, so each cell it crosses takes a share of `d` in proportion to
-        // the width it crosses there.
-        let per_x = d / (hi - lo);
-        for c in first..=last.min(self.width) {
-            let s = lo.max(c as f32);
-            let e = hi.min((c + 1) as f32);
-            if e <= s {
-                continue;
-            }
-            let dd = (e - s) * per_x;
-            let m = (s + e) * 0.5 - c as f32;
-            cells[c] += dd * (1.0 - m);
-            cells[c + 1] += dd * m;
         }
     }
 

@@ -32,13 +32,21 @@ fn default_png_has_the_size_and_mime_and_decodes() {
 
 #[test]
 fn png_pixels_match_the_drawn_picture() {
-    let r = renderer(Params::default());
-    let picture = r.draw("K7TW", &mut seeded(3)).expect("draw");
-    let bytes = r.encode(&picture).expect("encode");
-    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
-        .expect("decode")
-        .to_rgb8();
-    assert_eq!(img.as_raw(), &picture.to_rgb());
+    // Odd widths leave half a byte at the end of each packed row; 2, 4 and 8-bit palettes.
+    let inks = |n: usize| (0..n).map(|i| [i as u8 * 20, 0, 90]).collect::<Vec<_>>();
+    for (width, ink) in [(160, inks(5)), (161, inks(5)), (97, inks(1)), (33, inks(8))] {
+        let r = renderer(Params {
+            width,
+            ink,
+            ..Params::default()
+        });
+        let picture = r.draw("K7TW", &mut seeded(3)).expect("draw");
+        let bytes = r.encode(&picture).expect("encode");
+        let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+            .expect("decode")
+            .to_rgb8();
+        assert_eq!(img.as_raw(), &picture.to_rgb(), "width {width}");
+    }
 }
 
 #[test]
