@@ -468,7 +468,8 @@ return {2, max - wrong}
 /// Every check comes before the first write, so a refusal changes nothing
 /// (beyond giving a TTL to a flag or counter someone else left without one:
 /// nothing here lives forever). The counter is read and compared rather
-/// than counted and given back: the same outcome, one write fewer.
+/// than counted and given back: the same outcome, one write fewer; a new
+/// one is written with its window in one `SET`.
 static ISSUE_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -484,30 +485,31 @@ if interval_on then
   end
 end
 local cap = tonumber(ARGV[4])
+local current = false
 if cap > 0 then
-  local current = redis.call('GET', KEYS[4])
-  local count = 0
+  current = redis.call('GET', KEYS[4])
   if current then
-    count = tonumber(current)
+    local count = tonumber(current)
     if not count then
       return redis.error_reply('ERR value is not a counter')
     end
-  end
-  local left = redis.call('PTTL', KEYS[4])
-  if left == -1 then
-    redis.call('PEXPIRE', KEYS[4], ARGV[5])
-    left = tonumber(ARGV[5])
-  end
-  if count >= cap then
-    return {2, left}
-  end
-  redis.call('INCR', KEYS[4])
-  if left == -2 then
-    redis.call('PEXPIRE', KEYS[4], ARGV[5])
+    local left = redis.call('PTTL', KEYS[4])
+    if left == -1 then
+      redis.call('PEXPIRE', KEYS[4], ARGV[5])
+      left = tonumber(ARGV[5])
+    end
+    if count >= cap then
+      return {2, left}
+    end
   end
 end
 if interval_on then
   redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
+end
+if current then
+  redis.call('INCR', KEYS[4])
+elseif cap > 0 then
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[5])
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('DEL', KEYS[2])
