@@ -15,3 +15,9 @@ pub mod telemetry;
 
 pub use configuration::Settings;
 pub use startup::Application;
+
+/// The workspace README's Rust examples, compiled and run as doctests so the
+/// front page cannot drift from the crates' real API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use config::Source;
 use passport_server::Settings;
 
 fn repo_root() -> PathBuf {
@@ -219,4 +220,48 @@ fn the_image_healthcheck_command_tells_up_from_down() {
     let _ = server.wait();
     assert!(up, "healthcheck never saw the server up");
     assert!(!healthcheck(), "the server is stopped");
+}
+
+/// Leaf keys of a config tree, dotted (`store.redis.url`).
+fn leaf_keys(prefix: &str, table: &config::Map<String, config::Value>, out: &mut Vec<String>) {
+    for (key, value) in table {
+        let dotted = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value.clone().into_table() {
+            Ok(inner) => leaf_keys(&dotted, &inner, out),
+            Err(_) => out.push(dotted),
+        }
+    }
+}
+
+#[test]
+fn the_readme_configuration_table_lists_every_key_with_its_environment_name() {
+    let defaults = config::Config::builder()
+        .add_source(config::File::from_str(
+            &read("config/default.toml"),
+            config::FileFormat::Toml,
+        ))
+        .build()
+        .expect("config/default.toml parses");
+    let table = defaults.collect().expect("config/default.toml is a table");
+    let mut keys = Vec::new();
+    leaf_keys("", &table, &mut keys);
+    assert!(keys.len() > 30, "too few keys found: {keys:?}");
+
+    let readme = read("README.md");
+    for key in keys {
+        let env = format!("PASSPORT__{}", key.to_uppercase().replace('.', "__"));
+        let row = format!("| `{key}` |");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("README's configuration table has no row for `{key}`"));
+        assert!(
+            line.contains(&format!("`{env}`")),
+            "row for `{key}` lacks `{env}`"
+        );
+    }
 }
