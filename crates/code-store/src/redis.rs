@@ -22,9 +22,10 @@
 //! [`StoreError::Unavailable`] within the configured time.
 //!
 //! Reconnection needs no code of its own beyond the mark: after a restart,
-//! a call on a connection that saw the server go fails once and marks it,
-//! and the next call opens a fresh connection. Scripts are sent as `EVALSHA`
-//! and reloaded once when a restarted server answers `NOSCRIPT`.
+//! the calls on a connection that saw the server go fail, the first
+//! failure marks it, and the next call opens a fresh connection. Scripts
+//! are sent as `EVALSHA` and reloaded once when a restarted server answers
+//! `NOSCRIPT`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
