@@ -203,9 +203,12 @@ pub trait CodeStore: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// Suffixes of the keys a store keeps beside an SMS code.
+// Suffixes of the keys a store keeps beside an SMS code. The memory store
+// keeps the wrong-check count inside the code's own entry, so only the Redis
+// store names it.
 pub(crate) const INTERVAL: &str = "interval";
 pub(crate) const DAILY: &str = "daily";
+#[cfg(feature = "redis")]
 pub(crate) const TRIES: &str = "tries";
 
 /// The key kept beside the code under `code_key`: `{<code_key>}:<what>`.
