@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use code_store::{
-    CodeCheck, CodeStore, Count, MemoryConfig, MemoryStore, RedisConfig, RedisStore, SharedStore,
-    StoreError,
+    CodeCheck, CodeLimits, CodeStore, Count, Issued, MemoryConfig, MemoryStore, RedisConfig,
+    RedisStore, SharedStore, StoreError,
 };
 use passport_server::{Application, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -113,6 +113,20 @@ impl CodeStore for CountingStore {
     ) -> Result<CodeCheck, StoreError> {
         self.count();
         self.inner.check_code(key, code, max_attempts).await
+    }
+    async fn issue_code(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        limits: CodeLimits,
+    ) -> Result<Issued, StoreError> {
+        self.count();
+        self.inner.issue_code(key, code, ttl, limits).await
+    }
+    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
+        self.count();
+        self.inner.revoke_code(key).await
     }
 }
 
