@@ -98,7 +98,11 @@ run_case() { # $1 = name, $2 = lua, $3 = connections, $4 = method label
   local med
   med=$(printf '%s\n' "${lines[@]}" | sed -E 's/.*rps=([0-9.]+).*/\1 &/' | sort -n | awk -v m=$(( (RUNS + 1) / 2 )) 'NR == m {$1=""; print substr($0, 2)}')
   echo "$name c=$conns MEDIAN: $med"
-  results+=("| $name | $conns | $med |")
+  results+=("$(awk -v name="$name" -v c="$conns" '{
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |", name, c, v["rps"], v["p50_ms"], v["p99_ms"],
+      v["errors"] "/" v["non2xx"], v["cpu_us_per_req"], v["redis_cmds_per_req"], v["rss_peak_mb"]
+  }' <<<"$med")")
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); pin=$PIN; $(wrk -v 2>&1 | head -1)"
@@ -112,6 +116,7 @@ run_case "image_code memory" image_code 64
 stop_server
 
 echo
-echo "| case | connections | median of $RUNS runs |"
-echo "|---|---|---|"
+echo "Medians of $RUNS runs of $DURATION (the run with the median req/s):"
+echo "| case | conns | req/s | p50 ms | p99 ms | errors / non-2xx | server CPU µs/req | Redis cmds/req | server peak RSS MB |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${results[@]}"
