@@ -328,16 +328,17 @@ impl State {
     }
 }
 
-#[async_trait]
-impl CodeStore for MemoryStore {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+impl MemoryStore {
+    /// Sets `key` (unprefixed) to `value`, replacing any old entry, and wakes
+    /// the purger when this entry is now the first to expire.
+    fn set(&self, key: &str, value: &str, ttl: Duration, kind: Kind) -> Result<(), StoreError> {
         check_ttl(ttl)?;
         let key = self.key(key);
         let earliest = self.shared.lock().insert(
             key,
             value.to_owned(),
             ttl,
-            Kind::Evictable,
+            kind,
             self.shared.max_entries,
             Instant::now(),
         )?;
@@ -345,6 +346,13 @@ impl CodeStore for MemoryStore {
             self.shared.wake_purger.notify_one();
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.set(key, value, ttl, Kind::Evictable)
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -448,21 +456,8 @@ impl CodeStore for MemoryStore {
     }
 
     async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
-        check_ttl(ttl)?;
-        let key = self.key(key);
         // A fresh entry starts with no wrong checks: that is the reset.
-        let earliest = self.shared.lock().insert(
-            key,
-            code.to_owned(),
-            ttl,
-            Kind::Kept,
-            self.shared.max_entries,
-            Instant::now(),
-        )?;
-        if earliest {
-            self.shared.wake_purger.notify_one();
-        }
-        Ok(())
+        self.set(key, code, ttl, Kind::Kept)
     }
 
     async fn check_code(
