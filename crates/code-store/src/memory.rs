@@ -70,12 +70,13 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    entries: HashMap<String, Entry>,
+    // Keys are shared by the map and both indexes: one allocation each.
+    entries: HashMap<Arc<str>, Entry>,
     /// Deadline index: the purge task and a full store walk it in order.
     /// The id makes equal deadlines distinct.
-    deadlines: BTreeMap<(Instant, u64), String>,
+    deadlines: BTreeMap<(Instant, u64), Arc<str>>,
     /// Entries written by `put`, oldest first: the ones a full store drops.
-    evictable: BTreeMap<u64, String>,
+    evictable: BTreeMap<u64, Arc<str>>,
     next_id: u64,
 }
 
@@ -228,7 +229,7 @@ impl State {
                 break;
             }
             let key = entry.remove();
-            if let Some(entry) = self.entries.remove(&key)
+            if let Some(entry) = self.entries.remove(&*key)
                 && entry.evictable
             {
                 self.evictable.remove(&entry.id);
@@ -254,6 +255,7 @@ impl State {
         if self.remove(&key).is_none() {
             self.make_room(max_entries, now)?;
         }
+        let key: Arc<str> = key.into();
         let id = self.next_id;
         self.next_id += 1;
         let expires_at = now + ttl;
@@ -293,7 +295,7 @@ impl State {
             let Some((_, oldest)) = self.evictable.pop_first() else {
                 return Err(StoreError::Full);
             };
-            if let Some(entry) = self.entries.remove(&oldest) {
+            if let Some(entry) = self.entries.remove(&*oldest) {
                 self.deadlines.remove(&(entry.expires_at, entry.id));
             }
         }
