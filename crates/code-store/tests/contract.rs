@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use code_store::{CodeCheck, CodeLimits, CodeStore, Issued, MemoryConfig, MemoryStore, StoreError};
 use passport_testkit::unique_prefix;
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -52,29 +50,15 @@ fn memory(test: &str) -> Fixture {
     }
 }
 
-/// Runs `n` copies of `op` at once (released together by a barrier) and
-/// collects their results.
+/// Runs `n` copies of `op` on `store` at once (released together by a
+/// barrier) and collects their results.
 async fn in_parallel<T, F, Fut>(store: &Arc<dyn CodeStore>, n: usize, op: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(Arc<dyn CodeStore>, usize) -> Fut,
     Fut: std::future::Future<Output = T> + Send + 'static,
 {
-    let barrier = Arc::new(Barrier::new(n));
-    let mut tasks = JoinSet::new();
-    for i in 0..n {
-        let barrier = Arc::clone(&barrier);
-        let run = op(Arc::clone(store), i);
-        tasks.spawn(async move {
-            barrier.wait().await;
-            run.await
-        });
-    }
-    let mut results = Vec::with_capacity(n);
-    while let Some(result) = tasks.join_next().await {
-        results.push(result.expect("task panicked"));
-    }
-    results
+    passport_testkit::in_parallel(n, |i| op(Arc::clone(store), i)).await
 }
 
 /// The contract itself: generic over the store, called once per store.

@@ -136,6 +136,35 @@ pub fn unique_prefix(test_name: &str) -> String {
     format!("t:{test_name}:{}:{nanos}:{n}:", std::process::id())
 }
 
+/// Runs `op(0)`, ..., `op(n - 1)` as `n` tasks released together by a
+/// barrier, so they truly race, and collects their results (in completion
+/// order). Call it inside a multi-thread tokio runtime for real parallelism.
+///
+/// # Panics
+/// When a task panics.
+pub async fn in_parallel<T, F, Fut>(n: usize, op: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let barrier = std::sync::Arc::clone(&barrier);
+        let run = op(i);
+        tasks.spawn(async move {
+            barrier.wait().await;
+            run.await
+        });
+    }
+    let mut results = Vec::with_capacity(n);
+    while let Some(result) = tasks.join_next().await {
+        results.push(result.expect("a parallel task panicked"));
+    }
+    results
+}
+
 /// A port that was free a moment ago (the kernel picks it).
 pub fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))

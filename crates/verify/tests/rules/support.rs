@@ -13,8 +13,6 @@ use code_store::{
     StoreError,
 };
 use passport_testkit::unique_prefix;
-use tokio::sync::Barrier;
-use tokio::task::JoinSet;
 use verify::{ClientIp, ImageCodeId, Mobile, MobileRule, Passport, Policy, RecordingSender};
 
 /// Which store a test runs against.
@@ -265,30 +263,7 @@ pub fn ip(last: u8) -> ClientIp {
     ClientIp(IpAddr::V4(Ipv4Addr::new(192, 0, 2, last)))
 }
 
-/// Runs `n` copies of `op` at once (released together by a barrier) and
-/// collects their results.
-pub async fn in_parallel<T, F, Fut>(n: usize, op: F) -> Vec<T>
-where
-    T: Send + 'static,
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-{
-    let barrier = Arc::new(Barrier::new(n));
-    let mut tasks = JoinSet::new();
-    for i in 0..n {
-        let barrier = Arc::clone(&barrier);
-        let run = op(i);
-        tasks.spawn(async move {
-            barrier.wait().await;
-            run.await
-        });
-    }
-    let mut results = Vec::with_capacity(n);
-    while let Some(result) = tasks.join_next().await {
-        results.push(result.expect("task panicked"));
-    }
-    results
-}
+pub use passport_testkit::in_parallel;
 
 /// Collects every event: just enough of a tracing subscriber to see what
 /// the crate logs.
