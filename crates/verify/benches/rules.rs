@@ -54,14 +54,19 @@ fn ip() -> ClientIp {
     ClientIp(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
-/// `iters` sends, `parallel` at a time; returns the time the sends took.
-async fn sends(store: SharedStore, iters: u64, parallel: u64) -> Duration {
-    let passport = Passport::new(
-        Arc::clone(&store),
+/// The rules over `store`, with the benchmark's policy and no SMS I/O.
+fn passport_over(store: &SharedStore) -> Passport {
+    Passport::new(
+        Arc::clone(store),
         Arc::new(DiscardSender),
         Renderer::new(Params::default()).expect("renderer"),
         policy(),
-    );
+    )
+}
+
+/// `iters` sends, `parallel` at a time; returns the time the sends took.
+async fn sends(store: SharedStore, iters: u64, parallel: u64) -> Duration {
+    let passport = passport_over(&store);
     let first = NEXT.fetch_add(iters, Ordering::Relaxed);
     let ttl = Duration::from_secs(300);
     for n in first..first + iters {
@@ -88,12 +93,7 @@ async fn sends(store: SharedStore, iters: u64, parallel: u64) -> Duration {
 
 /// `iters` accepted checks, `parallel` at a time.
 async fn checks(store: SharedStore, iters: u64, parallel: u64) -> Duration {
-    let passport = Passport::new(
-        Arc::clone(&store),
-        Arc::new(DiscardSender),
-        Renderer::new(Params::default()).expect("renderer"),
-        policy(),
-    );
+    let passport = passport_over(&store);
     let first = NEXT.fetch_add(iters, Ordering::Relaxed);
     let ttl = Duration::from_secs(300);
     for n in first..first + iters {

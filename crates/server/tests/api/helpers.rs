@@ -56,6 +56,15 @@ impl CountingStore {
             .unwrap_or_else(|| panic!("no captcha stored for {id}"))
     }
 
+    /// A typed text that cannot be the answer stored for `id`.
+    pub fn wrong_answer(&self, id: &str) -> &'static str {
+        if self.answer(id) == "XXXX" {
+            "YYYY"
+        } else {
+            "XXXX"
+        }
+    }
+
     fn count(&self) {
         self.calls.fetch_add(1, Ordering::SeqCst);
     }

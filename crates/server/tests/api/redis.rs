@@ -22,7 +22,7 @@ async fn the_flow_works_on_redis() {
     let id = code_id(3);
     app.image_code(&id).await;
     let answer = app.store.answer(&id);
-    let wrong = if answer == "XXXX" { "YYYY" } else { "XXXX" };
+    let wrong = app.store.wrong_answer(&id);
     app.sms_code("13900139000", wrong, &id)
         .await
         .assert_error(400, "4004");

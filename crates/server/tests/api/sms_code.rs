@@ -34,7 +34,7 @@ async fn a_wrong_answer_is_4004_and_uses_the_captcha_up() {
     let id = code_id(1);
     app.image_code(&id).await;
     let answer = app.store.answer(&id);
-    let wrong = if answer == "XXXX" { "YYYY" } else { "XXXX" };
+    let wrong = app.store.wrong_answer(&id);
     app.sms_code(MOBILE, wrong, &id)
         .await
         .assert_error(400, "4004");
