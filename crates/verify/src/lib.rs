@@ -13,7 +13,9 @@ mod passport;
 pub use error::{Lang, Limit, VerifyError};
 pub use passport::Passport;
 pub use policy::{Policy, PolicyError};
-pub use sender::{DiscardSender, LogSender, RecordingSender, SendError, SmsMessage, SmsSender};
+pub use sender::{
+    DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,
+};
 pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
 #[cfg(feature = "webhook")]
 pub use webhook::{WebhookConfig, WebhookConfigError, WebhookSender};

@@ -99,9 +99,10 @@ impl Passport {
     /// code.
     ///
     /// Any attempt uses the captcha up, right or wrong. When the sender
-    /// fails, everything this call took is given back (the code, the
-    /// interval, the daily and global counts), so the user can retry at
-    /// once with a new captcha. A store error fails closed: nothing is
+    /// definitely did not send, everything this call took is given back (the
+    /// code, the interval, the daily and global counts), so the user can
+    /// retry at once with a new captcha; after a timeout or an ambiguous
+    /// answer everything stays, since the SMS may have gone out. A store error fails closed: nothing is
     /// sent.
     pub async fn send_sms_code(
         &self,
@@ -190,14 +191,19 @@ impl Passport {
             id: message_id,
         };
         if let Err(e) = inner.sender.send(&message).await {
-            self.give_back(
-                mobile,
-                GiveBack {
-                    code: true,
-                    ..counted
-                },
-            )
-            .await;
+            // Only a send that surely did not happen gives the limits back:
+            // after a timeout the SMS may have arrived, and giving back
+            // would let a slow gateway deliver without any limit.
+            if e.definitely_not_sent() {
+                self.give_back(
+                    mobile,
+                    GiveBack {
+                        code: true,
+                        ..counted
+                    },
+                )
+                .await;
+            }
             return Err(e.into());
         }
         Ok(())

@@ -23,21 +23,104 @@ pub struct SmsMessage {
     pub id: String,
 }
 
-/// Why a send failed.
+/// Why a send failed, and whether the SMS may still have gone out.
+///
+/// What the rules give back depends on [`SendError::definitely_not_sent`]:
+/// only a send that surely did not happen returns the per-mobile limits, so
+/// a gateway that delivers but answers late cannot be used to get around
+/// them.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SendError {
-    /// The gateway did not answer in time.
+    /// The gateway did not answer in time. It may have sent.
     #[error("sms gateway timed out")]
     Timeout,
-    /// The gateway could not be reached.
+    /// No byte of the request reached the gateway (DNS, refused connection,
+    /// TLS handshake). Not sent.
     #[error("sms gateway unreachable: {0}")]
     Connect(String),
-    /// The gateway answered with a non-success HTTP status.
+    /// The gateway answered with a non-success HTTP status. A 4xx is a
+    /// documented refusal (not sent); a 5xx or anything else may have been
+    /// accepted.
     #[error("sms gateway answered {0}")]
     Status(u16),
-    /// Anything else.
+    /// The provider answered with one of its documented error codes: the
+    /// message was not accepted.
+    #[error("sms gateway refused ({kind}): provider code {code}")]
+    Refused {
+        /// What the provider's code means to us.
+        kind: RefusalKind,
+        /// The provider's own code, for the log and the metric label.
+        code: String,
+    },
+    /// The request could not be built; nothing was sent.
+    #[error("sms request not built: {0}")]
+    NotSent(String),
+    /// Anything else, such as an answer that could not be read. It may have
+    /// sent.
     #[error("sms sender failed: {0}")]
     Other(String),
+}
+
+/// What a provider's documented error code means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The number is not valid or not reachable.
+    BadNumber,
+    /// The credentials or the signature were refused.
+    Auth,
+    /// The account is frozen, out of credit or not allowed to send.
+    Account,
+    /// The provider throttled the number, the template or the account.
+    Throttled,
+    /// The sign name, template or its parameters were refused.
+    Template,
+    /// Another documented refusal.
+    Rejected,
+}
+
+impl RefusalKind {
+    /// The label used in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadNumber => "bad_number",
+            Self::Auth => "auth",
+            Self::Account => "account",
+            Self::Throttled => "throttled",
+            Self::Template => "template",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+impl std::fmt::Display for RefusalKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl SendError {
+    /// True only when the SMS surely was not sent: no byte of the request
+    /// reached the gateway, or the gateway refused it in a documented way.
+    /// A timeout, a 5xx or an unreadable answer may hide a delivered SMS.
+    pub fn definitely_not_sent(&self) -> bool {
+        match self {
+            Self::Connect(_) | Self::Refused { .. } | Self::NotSent(_) => true,
+            Self::Status(status) => (400..500).contains(status),
+            Self::Timeout | Self::Other(_) => false,
+        }
+    }
+
+    /// A short label for the metric `passport_sms_send_failures_total{kind}`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Connect(_) => "connect",
+            Self::Status(_) => "status",
+            Self::Refused { kind, .. } => kind.as_str(),
+            Self::NotSent(_) => "not_sent",
+            Self::Other(_) => "other",
+        }
+    }
 }
 
 /// Delivers SMS codes. Object-safe: shared as `Arc<dyn SmsSender>`.

@@ -202,14 +202,28 @@ async fn the_per_ip_limit_holds() {
 }
 
 #[tokio::test]
-async fn a_failing_sender_is_502_and_the_user_can_retry() {
+async fn a_refusing_sender_is_502_and_the_user_can_retry() {
     let app = TestApp::spawn().await;
-    app.sender.fail_next(1, SendError::Status(500));
+    app.sender.fail_next(1, SendError::Status(422));
     let r = app.captcha_then_sms(MOBILE, &code_id(1)).await;
     r.assert_error(502, "4301");
     // Code and interval flag were given back: a new captcha, a new try.
     assert_eq!(app.captcha_then_sms(MOBILE, &code_id(2)).await.errno(), "0");
     assert_eq!(app.sender.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_sender_that_may_have_sent_keeps_the_interval() {
+    let app = TestApp::spawn().await;
+    app.sender.fail_next(1, SendError::Timeout);
+    app.captcha_then_sms(MOBILE, &code_id(1))
+        .await
+        .assert_error(502, "4301");
+    // The SMS may have arrived: the interval holds.
+    app.captcha_then_sms(MOBILE, &code_id(2))
+        .await
+        .assert_error(429, "4201");
+    assert_eq!(app.sender.attempts(), 1);
 }
 
 #[tokio::test]

@@ -373,10 +373,11 @@ pub async fn sender_failure_gives_everything_back(b: Backend) {
     };
     let h = Harness::new(b, "sender_failure", policy);
     let m = mobile("13812345678");
-    h.sender.fail_next(1, SendError::Status(503));
+    h.sender
+        .fail_next(1, SendError::Connect("connection refused".to_owned()));
     let e = h.send(&m, &ip(1)).await.unwrap_err();
     assert!(
-        matches!(e, VerifyError::Sender(SendError::Status(503))),
+        matches!(e, VerifyError::Sender(SendError::Connect(_))),
         "{e:?}"
     );
     assert_eq!(e.errno(), "4301");
@@ -397,6 +398,34 @@ pub async fn sender_failure_gives_everything_back(b: Backend) {
         .check_sms_code(&m, &h.last_code(&m))
         .await
         .expect("retry's code");
+}
+
+/// A gateway that may have delivered (timeout, 5xx) keeps every limit: the
+/// interval holds and the global count stays, so a late-answering gateway
+/// cannot be used to send without limits.
+pub async fn sender_maybe_sent_keeps_limits(b: Backend) {
+    for (n, error) in [SendError::Timeout, SendError::Status(503)]
+        .into_iter()
+        .enumerate()
+    {
+        let policy = verify::Policy {
+            sms_interval: Duration::from_secs(60),
+            sms_daily_cap: 10,
+            sms_global_per_hour: 1,
+            ..no_limits()
+        };
+        let h = Harness::new(b, &format!("sender_maybe_sent_{n}"), policy);
+        let m = mobile("13812345678");
+        assert!(!error.definitely_not_sent());
+        h.sender.fail_next(1, error);
+        let e = h.send(&m, &ip(1)).await.unwrap_err();
+        assert_eq!(e.errno(), "4301");
+        // The global cap of 1 was kept: another mobile is refused.
+        let e = h.send(&nth_mobile(3), &ip(1)).await.unwrap_err();
+        assert_eq!(e.errno(), "4201");
+        assert_eq!(h.sender.sent().len(), 0);
+        assert_eq!(h.sender.attempts(), 1);
+    }
 }
 
 pub async fn store_down_fails_closed(b: Backend) {
@@ -513,6 +542,7 @@ suite!(
     a_new_send_replaces_the_code_and_resets_attempts,
     parallel_right_checks_accept_once,
     sender_failure_gives_everything_back,
+    sender_maybe_sent_keeps_limits,
     store_down_fails_closed,
     a_send_is_four_store_calls_at_most,
     junk_typed_text_makes_no_store_call,
@@ -620,7 +650,8 @@ async fn logs_hold_no_secrets() {
     let mut secrets = vec![m.as_str().to_owned()];
     let (id, text) = h.captcha(&ip(1)).await;
     secrets.push(text.clone());
-    h.sender.fail_next(1, SendError::Timeout);
+    h.sender
+        .fail_next(1, SendError::Connect("connection refused".to_owned()));
     assert!(
         h.passport
             .send_sms_code(&m, &text, &id, &ip(1))
@@ -643,7 +674,7 @@ async fn logs_hold_no_secrets() {
     h.store.as_ref().delete(keys::SMS_GLOBAL).await.unwrap();
     let (id, text) = h.captcha(&ip(1)).await;
     secrets.push(text.clone());
-    h.sender.fail_next(1, SendError::Status(500));
+    h.sender.fail_next(1, SendError::Status(400));
     h.fail_store_after(3); // take, global count, store code
     let e = h
         .passport
@@ -651,7 +682,7 @@ async fn logs_hold_no_secrets() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, VerifyError::Sender(SendError::Status(500))),
+        matches!(e, VerifyError::Sender(SendError::Status(400))),
         "{e:?}"
     );
     let lines = captured.lines();
