@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use code_store::{CodeStore, MemoryConfig, MemoryStore};
+use code_store::{CodeStore, EntryKind, MemoryConfig, MemoryStore};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
@@ -23,7 +23,10 @@ fn runtime() -> Runtime {
 }
 
 async fn put_take(store: &dyn CodeStore, key: &str) {
-    store.put(key, "XK7P", TTL).await.expect("put");
+    store
+        .put(EntryKind::CaptchaAnswer, key, "XK7P", TTL)
+        .await
+        .expect("put");
     let value = store.take(key).await.expect("take");
     assert_eq!(value.as_deref(), Some("XK7P"));
 }

@@ -18,9 +18,9 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::sms_code::{DAILY, INTERVAL, companion_key};
 use crate::{
-    CodeCheck, CodeLimits, CodeStore, Count, DAILY, INTERVAL, Issued, StoreError, check_ttl,
-    companion_key,
+    CodeCheck, CodeLimits, CodeStore, Count, EntryKind, Issued, SmsCodeStore, StoreError, check_ttl,
 };
 
 /// Settings of a [`MemoryStore`].
@@ -86,7 +86,7 @@ struct Entry {
     id: u64,
     expires_at: Instant,
     evictable: bool,
-    /// Wrong checks counted against an SMS code (see `put_code`). Kept inside
+    /// Wrong checks counted against an SMS code (see `check_code`). Kept inside
     /// the code's own entry, so code and count live and die together.
     wrong_checks: u32,
 }
@@ -98,6 +98,26 @@ enum Kind {
     Evictable,
     /// Counters, flags and codes: never dropped to make room.
     Kept,
+}
+
+impl From<EntryKind> for Kind {
+    fn from(kind: EntryKind) -> Self {
+        match kind {
+            EntryKind::CaptchaAnswer => Kind::Evictable,
+            EntryKind::IpCounter
+            | EntryKind::MobileState
+            | EntryKind::SmsCode
+            | EntryKind::GlobalCounter => Kind::Kept,
+        }
+    }
+}
+
+/// The value of a counter entry.
+fn counter(entry: &Entry) -> Result<u64, StoreError> {
+    entry
+        .value
+        .parse::<u64>()
+        .map_err(|_| StoreError::Backend("value is not a counter".to_owned()))
 }
 
 impl MemoryStore {
@@ -344,17 +364,28 @@ impl MemoryStore {
             self.shared.max_entries,
             Instant::now(),
         )?;
+        self.wake_purger_if(earliest);
+        Ok(())
+    }
+
+    /// Tells the purge task of a new earliest deadline.
+    fn wake_purger_if(&self, earliest: bool) {
         if earliest {
             self.shared.wake_purger.notify_one();
         }
-        Ok(())
     }
 }
 
 #[async_trait]
 impl CodeStore for MemoryStore {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.set(key, value, ttl, Kind::Evictable)
+    async fn put(
+        &self,
+        kind: EntryKind,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.set(key, value, ttl, kind.into())
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -367,48 +398,21 @@ impl CodeStore for MemoryStore {
         Ok(state.remove(&key).map(|entry| entry.value))
     }
 
-    async fn put_if_absent(
+    async fn incr(
         &self,
+        kind: EntryKind,
         key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        check_ttl(ttl)?;
-        let key = self.key(key);
-        let now = Instant::now();
-        let earliest = {
-            let mut state = self.shared.lock();
-            if state.live(&key, now).is_some() {
-                return Ok(false);
-            }
-            state.insert(
-                key,
-                value.to_owned(),
-                ttl,
-                Kind::Kept,
-                self.shared.max_entries,
-                now,
-            )?
-        };
-        if earliest {
-            self.shared.wake_purger.notify_one();
-        }
-        Ok(true)
-    }
-
-    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
+        window: Duration,
+    ) -> Result<Count, StoreError> {
         check_ttl(window)?;
         let key = self.key(key);
         let now = Instant::now();
         let earliest = {
             let mut state = self.shared.lock();
             if let Some(entry) = state.live(&key, now) {
-                let value = entry
-                    .value
-                    .parse::<u64>()
-                    .ok()
-                    .and_then(|v| v.checked_add(1))
-                    .ok_or_else(|| StoreError::Backend("value is not a counter".to_owned()))?;
+                let value = counter(entry)?
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::Backend("counter overflow".to_owned()))?;
                 entry.value = value.to_string();
                 return Ok(Count {
                     value,
@@ -419,14 +423,12 @@ impl CodeStore for MemoryStore {
                 key,
                 "1".to_owned(),
                 window,
-                Kind::Kept,
+                kind.into(),
                 self.shared.max_entries,
                 now,
             )?
         };
-        if earliest {
-            self.shared.wake_purger.notify_one();
-        }
+        self.wake_purger_if(earliest);
         Ok(Count {
             value: 1,
             ttl: window,
@@ -438,28 +440,171 @@ impl CodeStore for MemoryStore {
         let now = Instant::now();
         let mut state = self.shared.lock();
         if let Some(entry) = state.live(&key, now) {
-            let value = entry
-                .value
-                .parse::<u64>()
-                .map_err(|_| StoreError::Backend("value is not a counter".to_owned()))?;
-            entry.value = value.saturating_sub(1).to_string();
+            entry.value = counter(entry)?.saturating_sub(1).to_string();
         }
-        Ok(())
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let key = self.key(key);
-        self.shared.lock().remove(&key);
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+}
 
-    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
+/// The keys of one SMS code: the code (prefixed) and its companions.
+struct CodeKeys {
+    code: String,
+    interval: String,
+    daily: String,
+}
+
+impl MemoryStore {
+    fn code_keys(&self, key: &str) -> CodeKeys {
+        let prefix = &self.shared.key_prefix;
+        let code = self.key(key);
+        CodeKeys {
+            interval: companion_key(prefix, &code, INTERVAL),
+            daily: companion_key(prefix, &code, DAILY),
+            code,
+        }
+    }
+}
+
+/// What `issue_code` found before writing: the daily count, if a counter
+/// is live, and how many new entries its writes need room for.
+struct IssuePlan {
+    daily: Option<u64>,
+    needed: usize,
+}
+
+impl State {
+    /// Every check of `issue_code` before its first write, so that a
+    /// refusal changes nothing.
+    fn plan_issue(
+        &mut self,
+        keys: &CodeKeys,
+        limits: &CodeLimits,
+        now: Instant,
+    ) -> Result<Result<IssuePlan, Issued>, StoreError> {
+        let mut plan = IssuePlan {
+            daily: None,
+            needed: 0,
+        };
+        if !limits.interval.is_zero() {
+            if let Some(flag) = self.live(&keys.interval, now) {
+                return Ok(Err(Issued::IntervalHeld {
+                    retry_after: flag.expires_at - now,
+                }));
+            }
+            plan.needed += 1;
+        }
+        if limits.daily_cap > 0 {
+            match self.live(&keys.daily, now) {
+                Some(entry) => {
+                    let count = counter(entry)?;
+                    if count >= u64::from(limits.daily_cap) {
+                        return Ok(Err(Issued::DailyCapReached {
+                            retry_after: entry.expires_at - now,
+                        }));
+                    }
+                    plan.daily = Some(count);
+                }
+                None => plan.needed += 1,
+            }
+        }
+        // An old code written by `put` could itself give way while room is
+        // made: count it as new then.
+        if self.live(&keys.code, now).is_none_or(|old| old.evictable) {
+            plan.needed += 1;
+        }
+        Ok(Ok(plan))
+    }
+
+    /// The writes of `issue_code` once `plan_issue` let it through; returns
+    /// whether a new deadline is now the earliest.
+    #[allow(clippy::too_many_arguments)]
+    fn write_issue(
+        &mut self,
+        keys: CodeKeys,
+        code: &str,
+        ttl: Duration,
+        limits: &CodeLimits,
+        plan: &IssuePlan,
+        max_entries: usize,
+        now: Instant,
+    ) -> Result<bool, StoreError> {
+        let mut earliest = false;
+        if limits.daily_cap > 0 {
+            match plan.daily {
+                Some(count) => {
+                    if let Some(entry) = self.live(&keys.daily, now) {
+                        entry.value = (count + 1).to_string();
+                    }
+                }
+                None => {
+                    earliest |= self.insert(
+                        keys.daily,
+                        "1".to_owned(),
+                        limits.daily_window,
+                        Kind::Kept,
+                        max_entries,
+                        now,
+                    )?;
+                }
+            }
+        }
+        if !limits.interval.is_zero() {
+            earliest |= self.insert(
+                keys.interval,
+                "1".to_owned(),
+                limits.interval,
+                Kind::Kept,
+                max_entries,
+                now,
+            )?;
+        }
         // A fresh entry starts with no wrong checks: that is the reset.
-        self.set(key, code, ttl, Kind::Kept)
+        earliest |= self.insert(
+            keys.code,
+            code.to_owned(),
+            ttl,
+            Kind::Kept,
+            max_entries,
+            now,
+        )?;
+        Ok(earliest)
+    }
+}
+
+#[async_trait]
+impl SmsCodeStore for MemoryStore {
+    async fn issue_code(
+        &self,
+        key: &str,
+        code: &str,
+        ttl: Duration,
+        limits: CodeLimits,
+    ) -> Result<Issued, StoreError> {
+        check_ttl(ttl)?;
+        if !limits.interval.is_zero() {
+            check_ttl(limits.interval)?;
+        }
+        if limits.daily_cap > 0 {
+            check_ttl(limits.daily_window)?;
+        }
+        let keys = self.code_keys(key);
+        let max_entries = self.shared.max_entries;
+        let now = Instant::now();
+        let earliest = {
+            let mut state = self.shared.lock();
+            let plan = match state.plan_issue(&keys, &limits, now)? {
+                Ok(plan) => plan,
+                Err(refused) => return Ok(refused),
+            };
+            state.make_room_for(plan.needed, max_entries, now)?;
+            state.write_issue(keys, code, ttl, &limits, &plan, max_entries, now)?
+        };
+        self.wake_purger_if(earliest);
+        Ok(Issued::Stored)
     }
 
     async fn check_code(
@@ -488,127 +633,22 @@ impl CodeStore for MemoryStore {
         Ok(CodeCheck::Rejected { attempts_left })
     }
 
-    async fn issue_code(
-        &self,
-        key: &str,
-        code: &str,
-        ttl: Duration,
-        limits: CodeLimits,
-    ) -> Result<Issued, StoreError> {
-        check_ttl(ttl)?;
-        let interval_on = !limits.interval.is_zero();
-        let cap_on = limits.daily_cap > 0;
-        if interval_on {
-            check_ttl(limits.interval)?;
-        }
-        if cap_on {
-            check_ttl(limits.daily_window)?;
-        }
-        let code_key = self.key(key);
-        let interval_key = companion_key(&code_key, INTERVAL);
-        let daily_key = companion_key(&code_key, DAILY);
-        let max_entries = self.shared.max_entries;
-        let now = Instant::now();
-        let earliest = {
-            let mut state = self.shared.lock();
-            // Every check before the first write: a refusal changes nothing.
-            let mut needed = 0;
-            if interval_on {
-                if let Some(flag) = state.live(&interval_key, now) {
-                    return Ok(Issued::IntervalHeld {
-                        retry_after: flag.expires_at - now,
-                    });
-                }
-                needed += 1;
-            }
-            let mut daily = None;
-            if cap_on {
-                match state.live(&daily_key, now) {
-                    Some(counter) => {
-                        let count = counter.value.parse::<u64>().map_err(|_| {
-                            StoreError::Backend("value is not a counter".to_owned())
-                        })?;
-                        if count >= u64::from(limits.daily_cap) {
-                            return Ok(Issued::DailyCapReached {
-                                retry_after: counter.expires_at - now,
-                            });
-                        }
-                        daily = Some(count);
-                    }
-                    None => needed += 1,
-                }
-            }
-            // An old code written by `put` could itself give way while room
-            // is made: count it as new then.
-            if state.live(&code_key, now).is_none_or(|old| old.evictable) {
-                needed += 1;
-            }
-            state.make_room_for(needed, max_entries, now)?;
-
-            let mut earliest = false;
-            if cap_on {
-                match daily {
-                    Some(count) => {
-                        if let Some(counter) = state.live(&daily_key, now) {
-                            counter.value = (count + 1).to_string();
-                        }
-                    }
-                    None => {
-                        earliest |= state.insert(
-                            daily_key,
-                            "1".to_owned(),
-                            limits.daily_window,
-                            Kind::Kept,
-                            max_entries,
-                            now,
-                        )?;
-                    }
-                }
-            }
-            if interval_on {
-                earliest |= state.insert(
-                    interval_key,
-                    "1".to_owned(),
-                    limits.interval,
-                    Kind::Kept,
-                    max_entries,
-                    now,
-                )?;
-            }
-            // A fresh entry starts with no wrong checks: that is the reset.
-            earliest |=
-                state.insert(code_key, code.to_owned(), ttl, Kind::Kept, max_entries, now)?;
-            earliest
-        };
-        if earliest {
-            self.shared.wake_purger.notify_one();
-        }
-        Ok(Issued::Stored)
-    }
-
     async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
-        let code_key = self.key(key);
-        let interval_key = companion_key(&code_key, INTERVAL);
-        let daily_key = companion_key(&code_key, DAILY);
+        let keys = self.code_keys(key);
         let now = Instant::now();
         let mut state = self.shared.lock();
         // Checked before anything is removed, so an error changes nothing.
-        let count = match state.live(&daily_key, now) {
-            Some(counter) => Some(
-                counter
-                    .value
-                    .parse::<u64>()
-                    .map_err(|_| StoreError::Backend("value is not a counter".to_owned()))?,
-            ),
-            None => None,
-        };
+        let count = state
+            .live(&keys.daily, now)
+            .map(|e| counter(e))
+            .transpose()?;
         // The wrong-check count lives in the code's entry and goes with it.
-        state.remove(&code_key);
-        state.remove(&interval_key);
+        state.remove(&keys.code);
+        state.remove(&keys.interval);
         if let Some(count) = count
-            && let Some(counter) = state.live(&daily_key, now)
+            && let Some(entry) = state.live(&keys.daily, now)
         {
-            counter.value = count.saturating_sub(1).to_string();
+            entry.value = count.saturating_sub(1).to_string();
         }
         Ok(())
     }
@@ -628,8 +668,14 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn purge_task_empties_the_store_after_the_ttl() {
         let store = store(10);
-        store.put("a", "1", Duration::from_secs(5)).await.unwrap();
-        store.incr("b", Duration::from_secs(10)).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "a", "1", Duration::from_secs(5))
+            .await
+            .unwrap();
+        store
+            .incr(EntryKind::IpCounter, "b", Duration::from_secs(10))
+            .await
+            .unwrap();
         assert_eq!(store.len(), 2);
         tokio::time::advance(Duration::from_secs(6)).await;
         // Let the purge task run its turn; it is the only one ready.
@@ -646,7 +692,12 @@ mod tests {
         let n = PURGE_BATCH * 3 + 7;
         for i in 0..n {
             store
-                .put(&i.to_string(), "v", Duration::from_secs(5))
+                .put(
+                    EntryKind::CaptchaAnswer,
+                    &i.to_string(),
+                    "v",
+                    Duration::from_secs(5),
+                )
                 .await
                 .unwrap();
         }
@@ -662,12 +713,22 @@ mod tests {
     async fn purge_task_hears_of_an_earlier_deadline() {
         let store = store(10);
         store
-            .put("late", "1", Duration::from_secs(100))
+            .put(
+                EntryKind::CaptchaAnswer,
+                "late",
+                "1",
+                Duration::from_secs(100),
+            )
             .await
             .unwrap();
         tokio::task::yield_now().await;
         store
-            .put("early", "1", Duration::from_secs(1))
+            .put(
+                EntryKind::CaptchaAnswer,
+                "early",
+                "1",
+                Duration::from_secs(1),
+            )
             .await
             .unwrap();
         tokio::time::advance(Duration::from_secs(2)).await;
@@ -700,7 +761,10 @@ mod tests {
             .unwrap();
         let store = store(1);
         runtime.block_on(async {
-            store.put("a", "1", Duration::from_secs(1)).await.unwrap();
+            store
+                .put(EntryKind::CaptchaAnswer, "a", "1", Duration::from_secs(1))
+                .await
+                .unwrap();
             assert_eq!(store.take("a").await.unwrap().as_deref(), Some("1"));
         });
     }

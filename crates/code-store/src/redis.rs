@@ -39,9 +39,9 @@ use deadpool_redis::redis::{
 };
 use serde::Deserialize;
 
+use crate::sms_code::{DAILY, INTERVAL, TRIES, companion_key};
 use crate::{
-    CodeCheck, CodeLimits, CodeStore, Count, DAILY, INTERVAL, Issued, StoreError, TRIES, check_ttl,
-    companion_key,
+    CodeCheck, CodeLimits, CodeStore, Count, EntryKind, Issued, SmsCodeStore, StoreError, check_ttl,
 };
 
 /// Settings of a [`RedisStore`]. Every timeout is explicit, so a hung Redis
@@ -364,10 +364,10 @@ fn ttl_millis(ttl: Duration) -> Result<Vec<u8>, StoreError> {
 
 /// The code key (prefixed) and the keys kept beside it, in the order the
 /// code scripts take them: code, wrong checks, interval flag, daily count.
-fn code_keys(code_key: String) -> [String; 4] {
-    let tries = companion_key(&code_key, TRIES);
-    let interval = companion_key(&code_key, INTERVAL);
-    let daily = companion_key(&code_key, DAILY);
+fn code_keys(prefix: &str, code_key: String) -> [String; 4] {
+    let tries = companion_key(prefix, &code_key, TRIES);
+    let interval = companion_key(prefix, &code_key, INTERVAL);
+    let daily = companion_key(prefix, &code_key, DAILY);
     [code_key, tries, interval, daily]
 }
 
@@ -404,18 +404,6 @@ if n > 0 then
   redis.call('DECR', KEYS[1])
 end
 return 0
-",
-    )
-});
-
-/// KEYS: code, tries. Deleting the tries key is the reset: it is created
-/// again by the first wrong check.
-static PUT_CODE: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r"
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('DEL', KEYS[2])
-return 1
 ",
     )
 });
@@ -544,7 +532,14 @@ return 0
 
 #[async_trait]
 impl CodeStore for RedisStore {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+    // Redis has no per-kind budgets: the kind is for bounded stores.
+    async fn put(
+        &self,
+        _kind: EntryKind,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let ms = ttl_millis(ttl)?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(key)).arg(value).arg("PX").arg(ms);
@@ -557,28 +552,12 @@ impl CodeStore for RedisStore {
         self.query(&cmd).await
     }
 
-    async fn put_if_absent(
+    async fn incr(
         &self,
+        _kind: EntryKind,
         key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        let ms = ttl_millis(ttl)?;
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(ms);
-        // `OK` when set, nil when the key was there.
-        match self.query::<redis::Value>(&cmd).await? {
-            redis::Value::Okay => Ok(true),
-            redis::Value::Nil => Ok(false),
-            _ => Err(StoreError::Backend("unexpected answer to SET NX".into())),
-        }
-    }
-
-    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
+        window: Duration,
+    ) -> Result<Count, StoreError> {
         let ms = ttl_millis(window)?;
         let (value, ttl): (i64, i64) = self.run(&INCR, &[&self.key(key)], &[&ms]).await?;
         let value =
@@ -594,33 +573,21 @@ impl CodeStore for RedisStore {
         Ok(())
     }
 
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(self.key(key));
-        self.query::<i64>(&cmd).await?;
-        Ok(())
-    }
-
     async fn ping(&self) -> Result<(), StoreError> {
         self.query::<String>(&redis::cmd("PING")).await?;
         Ok(())
     }
+}
 
-    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
-        let ms = ttl_millis(ttl)?;
-        let [key, tries, ..] = code_keys(self.key(key));
-        self.run::<i64>(&PUT_CODE, &[&key, &tries], &[code.as_bytes(), &ms])
-            .await?;
-        Ok(())
-    }
-
+#[async_trait]
+impl SmsCodeStore for RedisStore {
     async fn check_code(
         &self,
         key: &str,
         code: &str,
         max_attempts: u32,
     ) -> Result<CodeCheck, StoreError> {
-        let [key, tries, ..] = code_keys(self.key(key));
+        let [key, tries, ..] = code_keys(&self.key_prefix, self.key(key));
         let max = max_attempts.to_string();
         let (outcome, left): (i64, i64) = self
             .run(
@@ -660,7 +627,7 @@ impl CodeStore for RedisStore {
                 ttl_millis(limits.daily_window)?,
             )
         };
-        let keys = code_keys(self.key(key));
+        let keys = code_keys(&self.key_prefix, self.key(key));
         let keys = keys.each_ref().map(String::as_str);
         let (outcome, left): (i64, i64) = self
             .run(
@@ -679,7 +646,7 @@ impl CodeStore for RedisStore {
     }
 
     async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
-        let keys = code_keys(self.key(key));
+        let keys = code_keys(&self.key_prefix, self.key(key));
         let keys = keys.each_ref().map(String::as_str);
         self.run::<i64>(&REVOKE_CODE, &keys, &[]).await?;
         Ok(())
@@ -693,12 +660,12 @@ mod tests {
     #[test]
     fn companion_keys_share_the_code_keys_slot() {
         assert_eq!(
-            code_keys("app:SMS_13812345678".to_owned()),
+            code_keys("app:", "app:SMS_13812345678".to_owned()),
             [
                 "app:SMS_13812345678",
-                "{app:SMS_13812345678}:tries",
-                "{app:SMS_13812345678}:interval",
-                "{app:SMS_13812345678}:daily",
+                "app:{app:SMS_13812345678}:tries",
+                "app:{app:SMS_13812345678}:interval",
+                "app:{app:SMS_13812345678}:daily",
             ]
         );
     }

@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use code_store::{CodeCheck, CodeLimits, CodeStore, Issued, MemoryConfig, MemoryStore, StoreError};
+use code_store::{
+    CodeCheck, CodeLimits, CodeStore, EntryKind, Issued, MemoryConfig, MemoryStore, SharedStore,
+    SmsCodeStore, StoreError,
+};
 use passport_testkit::unique_prefix;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -21,9 +24,25 @@ fn limits(interval: u64, cap: u32) -> CodeLimits {
     }
 }
 
+/// Stores a code with no limits: what the contract's code tests start from.
+#[async_trait::async_trait]
+trait PutCode {
+    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError>;
+}
+
+#[async_trait::async_trait]
+impl<T: SmsCodeStore + ?Sized> PutCode for T {
+    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
+        match self.issue_code(key, code, ttl, limits(0, 0)).await? {
+            Issued::Stored => Ok(()),
+            other => panic!("no limits, yet {other:?}"),
+        }
+    }
+}
+
 /// A store under test plus whatever must outlive it (a Redis server).
 struct Fixture {
-    store: Arc<dyn CodeStore>,
+    store: SharedStore,
     #[cfg(feature = "redis")]
     redis: Option<redis_support::RedisFixture>,
 }
@@ -52,10 +71,10 @@ fn memory(test: &str) -> Fixture {
 
 /// Runs `n` copies of `op` on `store` at once (released together by a
 /// barrier) and collects their results.
-async fn in_parallel<T, F, Fut>(store: &Arc<dyn CodeStore>, n: usize, op: F) -> Vec<T>
+async fn in_parallel<T, F, Fut>(store: &SharedStore, n: usize, op: F) -> Vec<T>
 where
     T: Send + 'static,
-    F: Fn(Arc<dyn CodeStore>, usize) -> Fut,
+    F: Fn(SharedStore, usize) -> Fut,
     Fut: std::future::Future<Output = T> + Send + 'static,
 {
     passport_testkit::in_parallel(n, |i| op(Arc::clone(store), i)).await
@@ -67,7 +86,9 @@ mod contract {
 
     pub async fn put_then_take_reads_once(fx: &Fixture) {
         let s = &fx.store;
-        s.put("ImageCode_a", "XK7P", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "XK7P", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(
             s.take("ImageCode_a").await.unwrap().as_deref(),
             Some("XK7P")
@@ -78,15 +99,21 @@ mod contract {
 
     pub async fn put_replaces(fx: &Fixture) {
         let s = &fx.store;
-        s.put("k", "old", MINUTE).await.unwrap();
-        s.put("k", "new", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "k", "old", MINUTE)
+            .await
+            .unwrap();
+        s.put(EntryKind::CaptchaAnswer, "k", "new", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(s.take("k").await.unwrap().as_deref(), Some("new"));
     }
 
     pub async fn values_round_trip_unchanged(fx: &Fixture) {
         let s = &fx.store;
         for value in ["", " spaced ", "图片验证码", "a\nb\0c", "{SMS_1}:tries"] {
-            s.put("k", value, MINUTE).await.unwrap();
+            s.put(EntryKind::CaptchaAnswer, "k", value, MINUTE)
+                .await
+                .unwrap();
             assert_eq!(s.take("k").await.unwrap().as_deref(), Some(value));
         }
     }
@@ -95,15 +122,11 @@ mod contract {
         let s = &fx.store;
         let zero = Duration::ZERO;
         assert!(matches!(
-            s.put("k", "v", zero).await,
+            s.put(EntryKind::CaptchaAnswer, "k", "v", zero).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
-            s.put_if_absent("k", "v", zero).await,
-            Err(StoreError::Backend(_))
-        ));
-        assert!(matches!(
-            s.incr("k", zero).await,
+            s.incr(EntryKind::IpCounter, "k", zero).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
@@ -138,15 +161,11 @@ mod contract {
         let s = &fx.store;
         let endless = Duration::MAX;
         assert!(matches!(
-            s.put("k", "v", endless).await,
+            s.put(EntryKind::CaptchaAnswer, "k", "v", endless).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
-            s.put_if_absent("k", "v", endless).await,
-            Err(StoreError::Backend(_))
-        ));
-        assert!(matches!(
-            s.incr("k", endless).await,
+            s.incr(EntryKind::IpCounter, "k", endless).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
@@ -162,24 +181,21 @@ mod contract {
             Err(StoreError::Backend(_))
         ));
         assert_eq!(s.take("k").await.unwrap(), None, "nothing written");
-        s.put("k", "v", code_store::MAX_TTL).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "k", "v", code_store::MAX_TTL)
+            .await
+            .unwrap();
         assert_eq!(s.take("k").await.unwrap().as_deref(), Some("v"));
-    }
-
-    pub async fn put_if_absent_sets_once(fx: &Fixture) {
-        let s = &fx.store;
-        assert!(s.put_if_absent("flag", "1", MINUTE).await.unwrap());
-        assert!(!s.put_if_absent("flag", "2", MINUTE).await.unwrap());
-        assert_eq!(s.take("flag").await.unwrap().as_deref(), Some("1"));
-        assert!(s.put_if_absent("flag", "3", MINUTE).await.unwrap());
     }
 
     pub async fn incr_counts_within_its_window(fx: &Fixture) {
         let s = &fx.store;
-        let first = s.incr("n", MINUTE).await.unwrap();
+        let first = s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         assert_eq!(first.value, 1);
         assert!(first.ttl <= MINUTE && first.ttl > MINUTE - Duration::from_secs(5));
-        let second = s.incr("n", Duration::from_secs(3600)).await.unwrap();
+        let second = s
+            .incr(EntryKind::IpCounter, "n", Duration::from_secs(3600))
+            .await
+            .unwrap();
         assert_eq!(second.value, 2);
         // The window is set when the counter is created, never extended.
         assert!(second.ttl <= MINUTE);
@@ -188,9 +204,11 @@ mod contract {
 
     pub async fn incr_refuses_a_non_counter(fx: &Fixture) {
         let s = &fx.store;
-        s.put("text", "abc", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "text", "abc", MINUTE)
+            .await
+            .unwrap();
         assert!(matches!(
-            s.incr("text", MINUTE).await,
+            s.incr(EntryKind::IpCounter, "text", MINUTE).await,
             Err(StoreError::Backend(_))
         ));
         assert_eq!(s.take("text").await.unwrap().as_deref(), Some("abc"));
@@ -201,33 +219,25 @@ mod contract {
         s.decr("missing").await.unwrap();
         assert_eq!(s.take("missing").await.unwrap(), None);
 
-        s.incr("n", MINUTE).await.unwrap();
-        s.incr("n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         s.decr("n").await.unwrap();
-        assert_eq!(s.incr("n", MINUTE).await.unwrap().value, 2);
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "n", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            2
+        );
         s.decr("n").await.unwrap();
         s.decr("n").await.unwrap();
         s.decr("n").await.unwrap();
-        let after = s.incr("n", Duration::from_secs(3600)).await.unwrap();
-        assert_eq!(after.value, 1, "never below zero");
-        assert!(after.ttl <= MINUTE, "decr keeps the window");
-    }
-
-    pub async fn delete_removes_and_tolerates_missing(fx: &Fixture) {
-        let s = &fx.store;
-        s.put("k", "v", MINUTE).await.unwrap();
-        s.delete("k").await.unwrap();
-        assert_eq!(s.take("k").await.unwrap(), None);
-        s.delete("k").await.unwrap();
-
-        s.put_code("SMS_13812345678", "123456", MINUTE)
+        let after = s
+            .incr(EntryKind::IpCounter, "n", Duration::from_secs(3600))
             .await
             .unwrap();
-        s.delete("SMS_13812345678").await.unwrap();
-        assert_eq!(
-            s.check_code("SMS_13812345678", "123456", 5).await.unwrap(),
-            CodeCheck::Missing
-        );
+        assert_eq!(after.value, 1, "never below zero");
+        assert!(after.ttl <= MINUTE, "decr keeps the window");
     }
 
     pub async fn ping_answers(fx: &Fixture) {
@@ -315,13 +325,19 @@ mod contract {
     }
 
     pub async fn prefixes_keep_stores_apart(fx: &Fixture, other: &Fixture) {
-        fx.store.put("k", "mine", MINUTE).await.unwrap();
+        fx.store
+            .put(EntryKind::CaptchaAnswer, "k", "mine", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(other.store.take("k").await.unwrap(), None);
         assert_eq!(fx.store.take("k").await.unwrap().as_deref(), Some("mine"));
     }
 
     pub async fn parallel_take_yields_one_value(fx: &Fixture) {
-        fx.store.put("ImageCode_x", "ABCD", MINUTE).await.unwrap();
+        fx.store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_x", "ABCD", MINUTE)
+            .await
+            .unwrap();
         let results = in_parallel(&fx.store, 1_000, |s, _| async move {
             s.take("ImageCode_x").await.unwrap()
         })
@@ -330,26 +346,26 @@ mod contract {
         assert_eq!(values, ["ABCD"]);
     }
 
-    pub async fn parallel_put_if_absent_sets_once(fx: &Fixture) {
-        let results = in_parallel(&fx.store, 1_000, |s, i| async move {
-            s.put_if_absent("flag", &i.to_string(), MINUTE)
-                .await
-                .unwrap()
-        })
-        .await;
-        assert_eq!(results.iter().filter(|set| **set).count(), 1);
-    }
-
     pub async fn parallel_incr_counts_every_call(fx: &Fixture) {
         let results = in_parallel(&fx.store, 10_000, |s, _| async move {
-            s.incr("n", MINUTE).await.unwrap().value
+            s.incr(EntryKind::IpCounter, "n", MINUTE)
+                .await
+                .unwrap()
+                .value
         })
         .await;
         let seen: BTreeSet<u64> = results.into_iter().collect();
         assert_eq!(seen.len(), 10_000, "every call saw its own value");
         assert_eq!(seen.first(), Some(&1));
         assert_eq!(seen.last(), Some(&10_000));
-        assert_eq!(fx.store.incr("n", MINUTE).await.unwrap().value, 10_001);
+        assert_eq!(
+            fx.store
+                .incr(EntryKind::IpCounter, "n", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            10_001
+        );
     }
 
     pub async fn parallel_correct_checks_accept_once(fx: &Fixture) {
@@ -662,10 +678,19 @@ mod contract {
         in_parallel(&fx.store, 500, |s, i| async move {
             let key = format!("k{}", i % 50);
             match i % 7 {
-                0 => s.put(&key, "v", MINUTE).await.map(drop),
+                0 => s
+                    .put(EntryKind::CaptchaAnswer, &key, "v", MINUTE)
+                    .await
+                    .map(drop),
                 1 => s.take(&key).await.map(drop),
-                2 => s.put_if_absent(&key, "v", MINUTE).await.map(drop),
-                3 if i % 2 == 0 => s.incr(&format!("n{}", i % 50), MINUTE).await.map(drop),
+                2 => s
+                    .incr(EntryKind::MobileState, &format!("f{}", i % 50), MINUTE)
+                    .await
+                    .map(drop),
+                3 if i % 2 == 0 => s
+                    .incr(EntryKind::IpCounter, &format!("n{}", i % 50), MINUTE)
+                    .await
+                    .map(drop),
                 3 => s
                     .issue_code(&format!("SMS_{}", i % 50), "123456", MINUTE, limits(1, 3))
                     .await
@@ -699,11 +724,9 @@ macro_rules! contract_tests {
                 values_round_trip_unchanged,
                 zero_ttl_is_refused,
                 endless_ttl_is_refused,
-                put_if_absent_sets_once,
                 incr_counts_within_its_window,
                 incr_refuses_a_non_counter,
                 decr_gives_back_and_never_creates,
-                delete_removes_and_tolerates_missing,
                 ping_answers,
                 code_is_accepted_once,
                 wrong_checks_count_down_then_void,
@@ -711,7 +734,6 @@ macro_rules! contract_tests {
                 put_code_resets_wrong_checks,
                 take_of_a_code_reads_it,
                 parallel_take_yields_one_value,
-                parallel_put_if_absent_sets_once,
                 parallel_incr_counts_every_call,
                 parallel_correct_checks_accept_once,
                 parallel_wrong_checks_void_after_max,
@@ -752,66 +774,6 @@ async fn make_memory(test: &str) -> Fixture {
 
 contract_tests!(memory_store, make_memory);
 
-/// A store that implements only the required methods, delegating them to a
-/// memory store: the trait's composed `issue_code` and `revoke_code` (what a
-/// wrapper written before them gets) keep the same contract.
-#[derive(Debug)]
-struct OnlyRequired(MemoryStore);
-
-#[async_trait::async_trait]
-impl CodeStore for OnlyRequired {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.0.put(key, value, ttl).await
-    }
-    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.0.take(key).await
-    }
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.0.put_if_absent(key, value, ttl).await
-    }
-    async fn incr(&self, key: &str, window: Duration) -> Result<code_store::Count, StoreError> {
-        self.0.incr(key, window).await
-    }
-    async fn decr(&self, key: &str) -> Result<(), StoreError> {
-        self.0.decr(key).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.0.ping().await
-    }
-    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.0.put_code(key, code, ttl).await
-    }
-    async fn check_code(
-        &self,
-        key: &str,
-        code: &str,
-        max_attempts: u32,
-    ) -> Result<CodeCheck, StoreError> {
-        self.0.check_code(key, code, max_attempts).await
-    }
-}
-
-async fn make_only_required(test: &str) -> Fixture {
-    Fixture {
-        store: Arc::new(OnlyRequired(MemoryStore::new(MemoryConfig {
-            max_entries: 100_000,
-            key_prefix: unique_prefix(test),
-        }))),
-        #[cfg(feature = "redis")]
-        redis: None,
-    }
-}
-
-contract_tests!(trait_defaults, make_only_required);
-
 /// What only the memory store promises: expiry on tokio time, and a bound.
 mod memory_only {
     use super::*;
@@ -827,14 +789,28 @@ mod memory_only {
     async fn entries_live_until_their_ttl() {
         let s = memory("expiry").store;
         let ttl = Duration::from_secs(300);
-        s.put("ImageCode_a", "ABCD", ttl).await.unwrap();
-        assert!(s.put_if_absent("flag", "1", ttl).await.unwrap());
-        s.incr("n", ttl).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "ABCD", ttl)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.incr(EntryKind::MobileState, "flag", ttl)
+                .await
+                .unwrap()
+                .value,
+            1
+        );
+        s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap();
         s.put_code("SMS_1", "123456", ttl).await.unwrap();
 
         tokio::time::advance(ttl - Duration::from_secs(1)).await;
-        assert!(!s.put_if_absent("flag", "1", ttl).await.unwrap());
-        let count = s.incr("n", ttl).await.unwrap();
+        assert!(
+            s.incr(EntryKind::MobileState, "flag", ttl)
+                .await
+                .unwrap()
+                .value
+                > 1
+        );
+        let count = s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap();
         assert_eq!(count.value, 2);
         assert_eq!(count.ttl, Duration::from_secs(1));
         assert_eq!(
@@ -845,9 +821,14 @@ mod memory_only {
             s.take("ImageCode_a").await.unwrap().as_deref(),
             Some("ABCD")
         );
-        s.put("ImageCode_b", "EFGH", Duration::from_secs(1))
-            .await
-            .unwrap();
+        s.put(
+            EntryKind::CaptchaAnswer,
+            "ImageCode_b",
+            "EFGH",
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
 
         tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(s.take("ImageCode_b").await.unwrap(), None);
@@ -855,19 +836,36 @@ mod memory_only {
             s.check_code("SMS_1", "123456", 5).await.unwrap(),
             CodeCheck::Missing
         );
-        assert_eq!(s.incr("n", ttl).await.unwrap().value, 1, "a new window");
-        assert!(s.put_if_absent("flag", "1", ttl).await.unwrap());
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap().value,
+            1,
+            "a new window"
+        );
+        assert_eq!(
+            s.incr(EntryKind::MobileState, "flag", ttl)
+                .await
+                .unwrap()
+                .value,
+            1
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn expired_entries_are_purged_without_reads() {
         let s = bounded(1_000);
         for i in 0..500 {
-            s.put(&format!("ImageCode_{i}"), "ABCD", Duration::from_secs(300))
-                .await
-                .unwrap();
+            s.put(
+                EntryKind::CaptchaAnswer,
+                &format!("ImageCode_{i}"),
+                "ABCD",
+                Duration::from_secs(300),
+            )
+            .await
+            .unwrap();
         }
-        s.incr("n", Duration::from_secs(600)).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", Duration::from_secs(600))
+            .await
+            .unwrap();
         assert_eq!(s.len(), 501);
         tokio::time::advance(Duration::from_secs(301)).await;
         tokio::task::yield_now().await;
@@ -911,9 +909,11 @@ mod memory_only {
     async fn issue_code_makes_room_for_all_its_entries_or_writes_none() {
         // Interval flag, daily counter and code: three new entries.
         let s = bounded(5);
-        s.put("ImageCode_a", "A", MINUTE).await.unwrap();
-        s.incr("n", MINUTE).await.unwrap();
-        s.incr("m", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+            .await
+            .unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
         assert_eq!(
             s.issue_code("SMS_1", "111111", MINUTE, limits(60, 5))
                 .await
@@ -927,8 +927,8 @@ mod memory_only {
         // Only kept entries left: a second mobile is refused, and nothing of
         // it is written (no interval begun, no count taken).
         let s = bounded(4);
-        s.incr("n", MINUTE).await.unwrap();
-        s.incr("m", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
         assert!(matches!(
             s.issue_code("SMS_2", "222222", MINUTE, limits(60, 5)).await,
             Err(StoreError::Full)
@@ -939,7 +939,7 @@ mod memory_only {
         s.issue_code("SMS_1", "111111", MINUTE, limits(0, 5))
             .await
             .unwrap();
-        s.incr("n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         assert_eq!(
             s.issue_code("SMS_1", "222222", MINUTE, limits(0, 5))
                 .await
@@ -953,7 +953,9 @@ mod memory_only {
         // Only a foreign writer could put text there: refuse, change nothing.
         let s = MemoryStore::new(MemoryConfig::default());
         s.put_code("SMS_1", "111111", MINUTE).await.unwrap();
-        s.put("{SMS_1}:daily", "abc", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "{SMS_1}:daily", "abc", MINUTE)
+            .await
+            .unwrap();
         assert!(matches!(
             s.issue_code("SMS_1", "222222", MINUTE, limits(0, 3)).await,
             Err(StoreError::Backend(_))
@@ -972,11 +974,18 @@ mod memory_only {
     async fn full_store_drops_the_oldest_captcha_answers() {
         let s = bounded(10);
         for i in 0..10 {
-            s.put(&format!("ImageCode_{i}"), &i.to_string(), MINUTE)
-                .await
-                .unwrap();
+            s.put(
+                EntryKind::CaptchaAnswer,
+                &format!("ImageCode_{i}"),
+                &i.to_string(),
+                MINUTE,
+            )
+            .await
+            .unwrap();
         }
-        s.put("ImageCode_new", "n", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_new", "n", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(s.len(), 10);
         assert_eq!(s.take("ImageCode_0").await.unwrap(), None, "oldest dropped");
         assert_eq!(s.take("ImageCode_1").await.unwrap().as_deref(), Some("1"));
@@ -987,9 +996,9 @@ mod memory_only {
     async fn replacing_a_key_needs_no_room() {
         let s = bounded(2);
         s.put_code("SMS_1", "111111", MINUTE).await.unwrap();
-        s.incr("n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         s.put_code("SMS_1", "222222", MINUTE).await.unwrap();
-        s.incr("n", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         assert_eq!(
             s.check_code("SMS_1", "222222", 5).await.unwrap(),
             CodeCheck::Accepted
@@ -999,22 +1008,34 @@ mod memory_only {
     #[tokio::test]
     async fn kept_entries_are_never_dropped_and_a_full_store_refuses() {
         let s = bounded(4);
-        s.put("ImageCode_a", "A", MINUTE).await.unwrap();
-        s.incr("n", MINUTE).await.unwrap();
-        assert!(s.put_if_absent("flag", "1", MINUTE).await.unwrap());
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+            .await
+            .unwrap();
+        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        assert_eq!(
+            s.incr(EntryKind::MobileState, "flag", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            1
+        );
         s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
         // Full: a new kept entry pushes out the captcha answer, never a kept one.
-        s.incr("m", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
         assert_eq!(s.take("ImageCode_a").await.unwrap(), None);
 
         // Only kept entries left: every new write is refused.
         assert!(matches!(
-            s.put("ImageCode_b", "B", MINUTE).await,
+            s.put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
+                .await,
             Err(StoreError::Full)
         ));
-        assert!(matches!(s.incr("o", MINUTE).await, Err(StoreError::Full)));
         assert!(matches!(
-            s.put_if_absent("flag2", "1", MINUTE).await,
+            s.incr(EntryKind::IpCounter, "o", MINUTE).await,
+            Err(StoreError::Full)
+        ));
+        assert!(matches!(
+            s.incr(EntryKind::MobileState, "flag2", MINUTE).await,
             Err(StoreError::Full)
         ));
         assert!(matches!(
@@ -1022,22 +1043,46 @@ mod memory_only {
             Err(StoreError::Full)
         ));
         // ...and nothing kept was lost to the refused writes.
-        assert_eq!(s.incr("n", MINUTE).await.unwrap().value, 2);
-        assert_eq!(s.incr("m", MINUTE).await.unwrap().value, 2);
-        assert!(!s.put_if_absent("flag", "1", MINUTE).await.unwrap());
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "n", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            2
+        );
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "m", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            2
+        );
+        assert!(
+            s.incr(EntryKind::MobileState, "flag", MINUTE)
+                .await
+                .unwrap()
+                .value
+                > 1
+        );
         assert_eq!(
             s.check_code("SMS_1", "123456", 5).await.unwrap(),
             CodeCheck::Accepted
         );
         // A freed slot takes writes again.
-        s.put("ImageCode_c", "C", MINUTE).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_c", "C", MINUTE)
+            .await
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_store_makes_room_from_expired_entries_first() {
         let s = bounded(2);
-        s.incr("short", Duration::from_secs(1)).await.unwrap();
-        s.put("ImageCode_a", "A", MINUTE).await.unwrap();
+        s.incr(EntryKind::IpCounter, "short", Duration::from_secs(1))
+            .await
+            .unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+            .await
+            .unwrap();
         tokio::time::advance(Duration::from_secs(2)).await;
         // The expired counter frees the slot; the live captcha answer stays.
         s.put_code("SMS_1", "1", MINUTE).await.unwrap();
@@ -1048,16 +1093,29 @@ mod memory_only {
     async fn a_flood_of_captchas_cannot_push_out_counters() {
         let s = bounded(100);
         for i in 0..50 {
-            s.incr(&format!("ip_{i}"), MINUTE).await.unwrap();
-        }
-        for i in 0..10_000 {
-            s.put(&format!("ImageCode_{i}"), "ABCD", MINUTE)
+            s.incr(EntryKind::IpCounter, &format!("ip_{i}"), MINUTE)
                 .await
                 .unwrap();
         }
+        for i in 0..10_000 {
+            s.put(
+                EntryKind::CaptchaAnswer,
+                &format!("ImageCode_{i}"),
+                "ABCD",
+                MINUTE,
+            )
+            .await
+            .unwrap();
+        }
         assert_eq!(s.len(), 100);
         for i in 0..50 {
-            assert_eq!(s.incr(&format!("ip_{i}"), MINUTE).await.unwrap().value, 2);
+            assert_eq!(
+                s.incr(EntryKind::IpCounter, &format!("ip_{i}"), MINUTE)
+                    .await
+                    .unwrap()
+                    .value,
+                2
+            );
         }
     }
 }
@@ -1187,9 +1245,17 @@ mod redis_only {
         let (s, r) = (&fx.store, redis_of(&fx));
         let ttl = Duration::from_secs(2);
         let written = Instant::now();
-        s.put("ImageCode_a", "ABCD", ttl).await.unwrap();
-        assert!(s.put_if_absent("flag", "1", ttl).await.unwrap());
-        s.incr("n", ttl).await.unwrap();
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "ABCD", ttl)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.incr(EntryKind::MobileState, "flag", ttl)
+                .await
+                .unwrap()
+                .value,
+            1
+        );
+        s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap();
         s.put_code("SMS_1", "123456", ttl).await.unwrap();
         assert_eq!(
             s.check_code("SMS_1", "000000", 5).await.unwrap(),
@@ -1215,7 +1281,11 @@ mod redis_only {
             s.check_code("SMS_1", "123456", 5).await.unwrap(),
             CodeCheck::Missing
         );
-        assert_eq!(s.incr("n", ttl).await.unwrap().value, 1, "a new window");
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap().value,
+            1,
+            "a new window"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1238,7 +1308,7 @@ mod redis_only {
         s.check_code("SMS_13812345678", "000000", 5).await.unwrap();
         let keys = r.keys_with_ttl().await;
         let code_key = format!("{}SMS_13812345678", r.prefix);
-        let tries_key = format!("{{{code_key}}}:tries");
+        let tries_key = format!("{}{{{code_key}}}:tries", r.prefix);
         let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
         let mut expected = vec![code_key.as_str(), tries_key.as_str()];
         expected.sort_unstable();
@@ -1271,7 +1341,7 @@ mod redis_only {
             .unwrap();
         s.check_code("SMS_13812345678", "000000", 5).await.unwrap();
         let code_key = format!("{}SMS_13812345678", r.prefix);
-        let tagged = |what: &str| format!("{{{code_key}}}:{what}");
+        let tagged = |what: &str| format!("{}{{{code_key}}}:{what}", r.prefix);
         let keys = r.keys_with_ttl().await;
         let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
         let mut expected = vec![
@@ -1345,7 +1415,7 @@ mod redis_only {
         let mut conn = r.raw().await;
         for (what, value) in [("interval", "1"), ("daily", "5")] {
             redis::cmd("SET")
-                .arg(format!("{{{code_key}}}:{what}"))
+                .arg(format!("{}{{{code_key}}}:{what}", r.prefix))
                 .arg(value)
                 .query_async::<()>(&mut conn)
                 .await
@@ -1419,9 +1489,11 @@ mod redis_only {
         let fx = make_redis("one_command").await;
         let (s, r) = (&fx.store, redis_of(&fx));
         let round = || async {
-            s.put("ImageCode_a", "ABCD", MINUTE).await.unwrap();
+            s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "ABCD", MINUTE)
+                .await
+                .unwrap();
             s.take("ImageCode_a").await.unwrap();
-            s.incr("n", MINUTE).await.unwrap();
+            s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
             s.decr("n").await.unwrap();
             s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
             s.check_code("SMS_1", "000000", 5).await.unwrap();
@@ -1460,16 +1532,24 @@ mod redis_only {
     async fn a_restart_between_calls_costs_at_most_one_failed_call() {
         let mut server = RedisServer::start();
         let store = RedisStore::new(fault_config(server.url())).unwrap();
-        store.put("ImageCode_a", "A", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+            .await
+            .unwrap();
         // Down and up again with no call in between: the pooled connection
         // is dead but not yet marked.
         server.restart();
-        let first = store.put("ImageCode_b", "B", MINUTE).await;
+        let first = store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
+            .await;
         assert!(
             matches!(first, Ok(()) | Err(StoreError::Unavailable(_))),
             "{first:?}"
         );
-        store.put("ImageCode_b", "B", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(
             store.take("ImageCode_b").await.unwrap().as_deref(),
             Some("B")
@@ -1495,12 +1575,17 @@ mod redis_only {
     async fn stopped_redis_fails_fast_and_a_restart_recovers() {
         let mut server = RedisServer::start();
         let store = RedisStore::new(fault_config(server.url())).unwrap();
-        store.put("ImageCode_a", "A", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+            .await
+            .unwrap();
 
         server.stop();
         for _ in 0..3 {
             let started = Instant::now();
-            let result = store.put("ImageCode_a", "A", MINUTE).await;
+            let result = store
+                .put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
+                .await;
             assert!(
                 matches!(result, Err(StoreError::Unavailable(_))),
                 "{result:?}"
@@ -1517,13 +1602,23 @@ mod redis_only {
         server.restart();
         // The same store, no rebuild: the first calls after the restart work.
         store.ping().await.unwrap();
-        store.put("ImageCode_b", "B", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(
             store.take("ImageCode_b").await.unwrap().as_deref(),
             Some("B")
         );
         // Scripts were lost with the data; EVALSHA falls back to loading them.
-        assert_eq!(store.incr("n", MINUTE).await.unwrap().value, 1);
+        assert_eq!(
+            store
+                .incr(EntryKind::IpCounter, "n", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            1
+        );
         store.put_code("SMS_1", "123456", MINUTE).await.unwrap();
         assert_eq!(
             store.check_code("SMS_1", "123456", 5).await.unwrap(),
@@ -1534,7 +1629,7 @@ mod redis_only {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_paused_redis_times_out_then_recovers() {
         let server = RedisServer::start();
-        let store: Arc<dyn CodeStore> = Arc::new(
+        let store: SharedStore = Arc::new(
             RedisStore::new(RedisConfig {
                 pool_size: 8,
                 ..fault_config(server.url())
@@ -1544,10 +1639,15 @@ mod redis_only {
         // Fill the pool: every idle connection is one more that deadpool
         // would try to recycle, each up to its own timeout.
         in_parallel(&store, 64, |s, i| async move {
-            s.put(&format!("k{i}"), "v", MINUTE).await.unwrap();
+            s.put(EntryKind::CaptchaAnswer, &format!("k{i}"), "v", MINUTE)
+                .await
+                .unwrap();
         })
         .await;
-        store.put("k", "v", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "k", "v", MINUTE)
+            .await
+            .unwrap();
 
         let mut conn = redis::Client::open(server.url())
             .unwrap()
@@ -1582,7 +1682,10 @@ mod redis_only {
         tokio::time::sleep_until((paused + pause).into()).await;
         // The store answers again. (A fresh key: the timed-out GETDEL of "k"
         // may still run once the pause ends.)
-        store.put("k2", "w", MINUTE).await.unwrap();
+        store
+            .put(EntryKind::CaptchaAnswer, "k2", "w", MINUTE)
+            .await
+            .unwrap();
         assert_eq!(store.take("k2").await.unwrap().as_deref(), Some("w"));
     }
 
@@ -1599,7 +1702,7 @@ mod redis_only {
         });
         let store = RedisStore::new(fault_config(format!("redis://127.0.0.1:{port}"))).unwrap();
         let started = Instant::now();
-        let result = store.put("k", "v", MINUTE).await;
+        let result = store.put(EntryKind::CaptchaAnswer, "k", "v", MINUTE).await;
         assert!(
             matches!(result, Err(StoreError::Unavailable(_))),
             "{result:?}"
@@ -1641,7 +1744,7 @@ mod redis_only {
             .unwrap();
         let store = RedisStore::new(fault_config(server.url())).unwrap();
         store.ping().await.unwrap();
-        let result = store.put("k", "v", MINUTE).await;
+        let result = store.put(EntryKind::CaptchaAnswer, "k", "v", MINUTE).await;
         assert!(
             matches!(result, Err(StoreError::Unavailable(_))),
             "{result:?}"

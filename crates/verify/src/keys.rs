@@ -13,9 +13,7 @@ pub fn image_code(id: &ImageCodeId) -> String {
 
 /// An SMS code (seed-compatible). The store keeps the code's wrong-check
 /// count, its resend-interval flag and the mobile's daily count beside it,
-/// under names it derives from this key (`{SMS_<mobile>}:tries`,
-/// `:interval`, `:daily`, after its prefix), so one atomic step covers them
-/// all.
+/// under names it derives from this key, so one atomic step covers them all.
 pub fn sms_code(mobile: &Mobile) -> String {
     format!("SMS_{}", mobile.as_str())
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use captcha_render::{Captcha, Renderer};
-use code_store::{CodeCheck, CodeLimits, Issued, SharedStore, StoreError};
+use code_store::{CodeCheck, CodeLimits, EntryKind, Issued, SharedStore, StoreError};
 use rand::RngExt;
 use subtle::ConstantTimeEq;
 
@@ -86,6 +86,7 @@ impl Passport {
         inner
             .store
             .put(
+                EntryKind::CaptchaAnswer,
                 &keys::image_code(id),
                 &captcha.text,
                 inner.policy.captcha_ttl,
@@ -117,9 +118,8 @@ impl Passport {
         let typed = check_typed(typed)?;
 
         // Store round trips on the success path, every limit on: per-IP,
-        // take, global, issue (four). The per-IP count stays apart so a
-        // client over its limit does not use a captcha up; the global count
-        // stays apart because its key is not in the mobile's Cluster slot.
+        // take, global, issue (four). The per-IP count comes first so a
+        // client over its limit does not use a captcha up.
         self.count(
             keys::sms_per_ip(ip),
             policy.sms_per_ip_per_hour,
@@ -138,7 +138,9 @@ impl Passport {
 
         let global = policy.sms_global_per_hour > 0;
         if global {
-            let count = store.incr(keys::SMS_GLOBAL, HOUR).await?;
+            let count = store
+                .incr(EntryKind::GlobalCounter, keys::SMS_GLOBAL, HOUR)
+                .await?;
             if count.value > u64::from(policy.sms_global_per_hour) {
                 tracing::warn!("global SMS cap reached; sends refused until the hour ends");
                 self.give_back(mobile, GiveBack::GLOBAL).await;
@@ -273,7 +275,11 @@ impl Passport {
         if cap == 0 {
             return Ok(());
         }
-        let count = self.inner.store.incr(&key, window).await?;
+        let count = self
+            .inner
+            .store
+            .incr(EntryKind::IpCounter, &key, window)
+            .await?;
         if count.value > u64::from(cap) {
             return Err(limited(limit, count.ttl));
         }

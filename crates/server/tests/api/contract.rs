@@ -6,6 +6,7 @@ use passport_testkit::TestRedis;
 use serde_json::json;
 use verify::SendError;
 
+use crate::helpers::Answers;
 use crate::helpers::{Backend, TestApp, code_id};
 
 const KEY: &str = "contract-key-0123456789";

@@ -1,18 +1,13 @@
-//! `TestApp`: the application on a free port, over a store that counts its
-//! calls and remembers captcha answers, with a recording SMS sender; and a
+//! `TestApp`: the application on a free port, over an instrumented store
+//! (counts its calls, remembers captcha answers), with a recording SMS sender; and a
 //! small HTTP/1.1 client that sends exactly the bytes a test writes.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use code_store::{
-    CodeCheck, CodeLimits, CodeStore, Count, Issued, MemoryConfig, MemoryStore, RedisConfig,
-    RedisStore, SharedStore, StoreError,
-};
+use code_store::testing::InstrumentedStore;
+use code_store::{MemoryConfig, MemoryStore, RedisConfig, RedisStore, SharedStore};
 use passport_server::{Application, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -23,119 +18,25 @@ pub fn code_id(n: u32) -> String {
     format!("0b7d3c5e-8f7a-4c1e-9d2b-{n:012x}")
 }
 
-/// Wraps a real store: counts every call and keeps the last value `put`
-/// under each key, so tests can read captcha answers.
-#[derive(Debug)]
-pub struct CountingStore {
-    inner: SharedStore,
-    calls: AtomicUsize,
-    puts: Mutex<HashMap<String, String>>,
-}
-
-impl CountingStore {
-    pub fn new(inner: SharedStore) -> Self {
-        Self {
-            inner,
-            calls: AtomicUsize::new(0),
-            puts: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Store calls so far, of any kind.
-    pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
+/// Captcha answers as the instrumented store saw them written.
+pub trait Answers {
     /// The captcha answer last stored for `id`.
-    pub fn answer(&self, id: &str) -> String {
-        self.puts
-            .lock()
-            .unwrap()
-            .get(&format!("ImageCode_{id}"))
-            .cloned()
-            .unwrap_or_else(|| panic!("no captcha stored for {id}"))
-    }
+    fn answer(&self, id: &str) -> String;
 
     /// A typed text that cannot be the answer stored for `id`.
-    pub fn wrong_answer(&self, id: &str) -> &'static str {
+    fn wrong_answer(&self, id: &str) -> &'static str {
         if self.answer(id) == "XXXX" {
             "YYYY"
         } else {
             "XXXX"
         }
     }
-
-    fn count(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
-#[async_trait]
-impl CodeStore for CountingStore {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.count();
-        self.inner.put(key, value, ttl).await?;
-        self.puts
-            .lock()
-            .unwrap()
-            .insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
-    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.count();
-        self.inner.take(key).await
-    }
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.count();
-        self.inner.put_if_absent(key, value, ttl).await
-    }
-    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
-        self.count();
-        self.inner.incr(key, window).await
-    }
-    async fn decr(&self, key: &str) -> Result<(), StoreError> {
-        self.count();
-        self.inner.decr(key).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.count();
-        self.inner.delete(key).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.count();
-        self.inner.ping().await
-    }
-    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.count();
-        self.inner.put_code(key, code, ttl).await
-    }
-    async fn check_code(
-        &self,
-        key: &str,
-        code: &str,
-        max_attempts: u32,
-    ) -> Result<CodeCheck, StoreError> {
-        self.count();
-        self.inner.check_code(key, code, max_attempts).await
-    }
-    async fn issue_code(
-        &self,
-        key: &str,
-        code: &str,
-        ttl: Duration,
-        limits: CodeLimits,
-    ) -> Result<Issued, StoreError> {
-        self.count();
-        self.inner.issue_code(key, code, ttl, limits).await
-    }
-    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
-        self.count();
-        self.inner.revoke_code(key).await
+impl Answers for InstrumentedStore {
+    fn answer(&self, id: &str) -> String {
+        self.last_put(&format!("ImageCode_{id}"))
+            .unwrap_or_else(|| panic!("no captcha stored for {id}"))
     }
 }
 
@@ -177,7 +78,7 @@ pub fn web_dir() -> PathBuf {
 pub struct TestApp {
     pub port: u16,
     pub metrics_port: Option<u16>,
-    pub store: Arc<CountingStore>,
+    pub store: Arc<InstrumentedStore>,
     pub sender: Arc<RecordingSender>,
 }
 
@@ -210,7 +111,7 @@ impl TestApp {
 
     /// The app over `inner` (shared between apps when cloned).
     pub async fn spawn_on(inner: SharedStore, settings: Settings) -> Self {
-        let store = Arc::new(CountingStore::new(inner));
+        let store = Arc::new(InstrumentedStore::new(inner));
         let sender = Arc::new(RecordingSender::default());
         let app = Application::build_with(
             settings,

@@ -1,5 +1,6 @@
 //! `GET /passport/image_code`.
 
+use crate::helpers::Answers;
 use crate::helpers::{Backend, Request, TestApp, code_id, send_raw};
 use passport_server::configuration::ImageFormat;
 

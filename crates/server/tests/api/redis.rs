@@ -6,6 +6,7 @@ use std::sync::Arc;
 use code_store::{RedisConfig, RedisStore, SharedStore};
 use passport_testkit::{RedisServer, TestRedis};
 
+use crate::helpers::Answers;
 use crate::helpers::{Backend, TestApp, code_id, test_settings};
 
 const MOBILE: &str = "13800138000";

@@ -10,7 +10,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc};
 use verify::{SendError, SmsMessage, SmsSender};
 
-use crate::helpers::{CountingStore, Request, code_id, test_settings};
+use crate::helpers::{Answers, Request, code_id, test_settings};
+use code_store::testing::InstrumentedStore;
 
 /// Tells the test a send has begun, then waits until the test opens the gate.
 #[derive(Debug)]
@@ -36,7 +37,7 @@ async fn a_graceful_stop_lets_the_request_in_flight_finish() {
         entered: entered_tx,
         gate: Arc::clone(&gate),
     });
-    let store = Arc::new(CountingStore::new(Arc::new(MemoryStore::new(
+    let store = Arc::new(InstrumentedStore::new(Arc::new(MemoryStore::new(
         MemoryConfig::default(),
     ))));
     let app = Application::build_with(test_settings(), Arc::clone(&store) as SharedStore, sender)

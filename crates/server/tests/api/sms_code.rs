@@ -3,6 +3,7 @@
 use serde_json::json;
 use verify::SendError;
 
+use crate::helpers::Answers;
 use crate::helpers::{Backend, TestApp, code_id};
 
 const MOBILE: &str = "13800138000";

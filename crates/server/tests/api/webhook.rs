@@ -11,7 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::helpers::{CountingStore, code_id, send_raw, test_settings};
+use crate::helpers::{Answers, code_id, send_raw, test_settings};
+use code_store::testing::InstrumentedStore;
 
 /// One request as the gateway saw it.
 struct Received {
@@ -66,14 +67,14 @@ async fn gateway(status: u16) -> (u16, mpsc::UnboundedReceiver<Received>) {
 async fn app_with_gateway(
     port: u16,
     configure: impl FnOnce(&mut Settings),
-) -> (u16, Arc<CountingStore>) {
+) -> (u16, Arc<InstrumentedStore>) {
     let mut settings = test_settings();
     settings.sms.sender = SenderKind::Webhook;
     settings.sms.webhook.url = format!("http://127.0.0.1:{port}/sms");
     configure(&mut settings);
     let sender = build_sender(&settings).expect("webhook sender");
     let inner: SharedStore = Arc::new(MemoryStore::new(MemoryConfig::default()));
-    let store = Arc::new(CountingStore::new(inner));
+    let store = Arc::new(InstrumentedStore::new(inner));
     let app = Application::build_with(settings, Arc::clone(&store) as SharedStore, sender)
         .await
         .unwrap();
@@ -82,7 +83,7 @@ async fn app_with_gateway(
     (port, store)
 }
 
-async fn ask(port: u16, store: &CountingStore, n: u32) -> crate::helpers::Response {
+async fn ask(port: u16, store: &InstrumentedStore, n: u32) -> crate::helpers::Response {
     let id = code_id(n);
     let image =
         crate::helpers::Request::new(port, "GET", &format!("/passport/image_code?code_id={id}"))

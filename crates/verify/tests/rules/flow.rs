@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use code_store::{CodeLimits, CodeStore, Issued};
+use code_store::{CodeLimits, CodeStore, Issued, SmsCodeStore};
 use verify::{ClientIp, Limit, SendError, SmsCode, VerifyError, keys};
 
 use crate::support::{Backend, Harness, in_parallel, ip, mobile, new_id, no_limits, nth_mobile};
@@ -671,7 +671,7 @@ async fn logs_hold_no_secrets() {
     assert_eq!(e.errno(), "4201");
     // A give-back that fails after a sender failure is logged, and the
     // sender's error stands.
-    h.store.as_ref().delete(keys::SMS_GLOBAL).await.unwrap();
+    h.store.as_ref().take(keys::SMS_GLOBAL).await.unwrap();
     let (id, text) = h.captcha(&ip(1)).await;
     secrets.push(text.clone());
     h.sender.fail_next(1, SendError::Status(400));

@@ -1,17 +1,13 @@
-//! The test harness: a Passport over a store that counts its calls and can
-//! be taken down, and a recording sender.
+//! The test harness: a Passport over an instrumented store (counts its
+//! calls, can be taken down) and a recording sender.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use captcha_render::{Params, Renderer};
-use code_store::{
-    CodeCheck, CodeLimits, CodeStore, Count, Issued, MemoryConfig, MemoryStore, SharedStore,
-    StoreError,
-};
+use code_store::testing::InstrumentedStore;
+use code_store::{MemoryConfig, MemoryStore, SharedStore};
 use passport_testkit::unique_prefix;
 use verify::{ClientIp, ImageCodeId, Mobile, MobileRule, Passport, Policy, RecordingSender};
 
@@ -23,97 +19,12 @@ pub enum Backend {
     Redis,
 }
 
-/// Counts every call and can fail every call, around a real store. Proves
-/// "no store call" for junk input and stands in for a dead memory store.
-#[derive(Debug)]
-pub struct CountingStore {
-    inner: SharedStore,
-    calls: AtomicUsize,
-    down: AtomicBool,
-    /// Calls from this number on fail (`usize::MAX`: none).
-    fail_from: AtomicUsize,
-}
-
-impl CountingStore {
-    fn enter(&self) -> Result<(), StoreError> {
-        let call = self.calls.fetch_add(1, Ordering::SeqCst);
-        if self.down.load(Ordering::SeqCst) || call >= self.fail_from.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("taken down by the test".to_owned()));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl CodeStore for CountingStore {
-    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.put(key, value, ttl).await
-    }
-    async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.enter()?;
-        self.inner.take(key).await
-    }
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.enter()?;
-        self.inner.put_if_absent(key, value, ttl).await
-    }
-    async fn incr(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
-        self.enter()?;
-        self.inner.incr(key, window).await
-    }
-    async fn decr(&self, key: &str) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.decr(key).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.delete(key).await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.ping().await
-    }
-    async fn put_code(&self, key: &str, code: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.put_code(key, code, ttl).await
-    }
-    async fn check_code(
-        &self,
-        key: &str,
-        code: &str,
-        max_attempts: u32,
-    ) -> Result<CodeCheck, StoreError> {
-        self.enter()?;
-        self.inner.check_code(key, code, max_attempts).await
-    }
-    async fn issue_code(
-        &self,
-        key: &str,
-        code: &str,
-        ttl: Duration,
-        limits: CodeLimits,
-    ) -> Result<Issued, StoreError> {
-        self.enter()?;
-        self.inner.issue_code(key, code, ttl, limits).await
-    }
-    async fn revoke_code(&self, key: &str) -> Result<(), StoreError> {
-        self.enter()?;
-        self.inner.revoke_code(key).await
-    }
-}
-
 /// A Passport under test and its parts.
 #[derive(Debug)]
 pub struct Harness {
     pub passport: Passport,
     pub sender: Arc<RecordingSender>,
-    pub store: Arc<CountingStore>,
+    pub store: Arc<InstrumentedStore>,
     backend: Backend,
     #[cfg(feature = "redis")]
     redis: Option<passport_testkit::RedisServer>,
@@ -156,12 +67,7 @@ impl Harness {
                 Arc::new(store)
             }
         };
-        let store = Arc::new(CountingStore {
-            inner,
-            calls: AtomicUsize::new(0),
-            down: AtomicBool::new(false),
-            fail_from: AtomicUsize::new(usize::MAX),
-        });
+        let store = Arc::new(InstrumentedStore::new(inner));
         let sender = Arc::new(RecordingSender::new());
         let renderer = Renderer::new(Params::default()).expect("default captcha params");
         let passport = Passport::new(store.clone(), sender.clone(), renderer, policy);
@@ -196,14 +102,14 @@ impl Harness {
 
     /// Store calls made so far.
     pub fn store_calls(&self) -> usize {
-        self.store.calls.load(Ordering::SeqCst)
+        self.store.calls()
     }
 
     /// Makes every later store call fail: a stopped redis-server for Redis,
     /// a store that refuses every call for memory.
     pub fn take_store_down(&mut self) {
         match self.backend {
-            Backend::Memory => self.store.down.store(true, Ordering::SeqCst),
+            Backend::Memory => self.store.set_down(true),
             #[cfg(feature = "redis")]
             Backend::Redis => self.redis.as_mut().expect("own redis").stop(),
         }
@@ -211,9 +117,7 @@ impl Harness {
 
     /// Lets the next `n` store calls through and fails every later one.
     pub fn fail_store_after(&self, n: usize) {
-        self.store
-            .fail_from
-            .store(self.store_calls() + n, Ordering::SeqCst);
+        self.store.fail_after(n);
     }
 
     /// Issues a captcha for a fresh id and returns the id and its answer.
