@@ -6,11 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
-
-/// Every errno the contract has, "0" for success.
-const ERRNOS: [&str; 9] = [
-    "0", "4001", "4002", "4004", "4101", "4103", "4201", "4301", "4500",
-];
+use verify::Errno;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -23,7 +19,7 @@ pub struct Metrics {
     captchas_issued: AtomicU64,
     sms_sent: AtomicU64,
     store_errors: AtomicU64,
-    outcomes: [AtomicU64; ERRNOS.len()],
+    outcomes: [AtomicU64; Errno::ALL.len()],
     // Per bucket, not cumulative: one increment per request; the
     // cumulative form is computed when written out.
     latency_buckets: [AtomicU64; BUCKETS.len()],
@@ -43,11 +39,11 @@ impl Metrics {
     }
 
     /// One JSON answer (or image) with `errno`.
-    pub fn outcome(&self, errno: &str) {
-        if errno == "4001" {
+    pub fn outcome(&self, errno: Errno) {
+        if errno == Errno::DbErr {
             self.store_errors.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(i) = ERRNOS.iter().position(|e| *e == errno) {
+        if let Some(i) = Errno::ALL.iter().position(|e| *e == errno) {
             self.outcomes[i].fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -90,7 +86,7 @@ impl Metrics {
 
         out.push_str("# HELP passport_outcomes_total JSON answers and images by errno.\n");
         out.push_str("# TYPE passport_outcomes_total counter\n");
-        for (errno, count) in ERRNOS.iter().zip(&self.outcomes) {
+        for (errno, count) in Errno::ALL.iter().zip(&self.outcomes) {
             let _ = writeln!(
                 out,
                 "passport_outcomes_total{{errno=\"{errno}\"}} {}",
@@ -130,17 +126,19 @@ mod tests {
     fn renders_counters_and_a_cumulative_histogram() {
         let m = Metrics::default();
         m.captcha_issued();
-        m.outcome("0");
-        m.outcome("4001");
-        m.outcome("4001");
+        m.outcome(Errno::Ok);
+        m.outcome(Errno::DbErr);
+        m.outcome(Errno::DbErr);
         m.request(Duration::from_micros(300));
         m.request(Duration::from_millis(3));
         m.request(Duration::from_secs(10));
         let text = m.render();
         assert!(text.contains("passport_captchas_issued_total 1\n"));
         assert!(text.contains("passport_store_errors_total 2\n"));
-        assert!(text.contains("passport_outcomes_total{errno=\"4001\"} 2\n"));
-        assert!(text.contains("passport_outcomes_total{errno=\"4500\"} 0\n"));
+        let line =
+            |errno: Errno, n: u32| format!("passport_outcomes_total{{errno=\"{errno}\"}} {n}\n");
+        assert!(text.contains(&line(Errno::DbErr, 2)));
+        assert!(text.contains(&line(Errno::ServerErr, 0)));
         assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
         assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"0.005\"} 2\n"));
         assert!(text.contains("passport_http_request_duration_seconds_bucket{le=\"2.5\"} 2\n"));

@@ -5,10 +5,9 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
-use verify::Lang;
+use verify::{Answer, Errno, Lang};
 
 use crate::reply::{Reply, negotiate};
 use crate::state::AppState;
@@ -34,7 +33,7 @@ pub async fn observe(
     let path = req.path().to_owned();
 
     let response = if req.query_string().len() > MAX_QUERY_LEN {
-        let reply = Reply::param(StatusCode::BAD_REQUEST);
+        let reply = Reply::new(Answer::Param);
         let response = reply.to_response(Lang::Zh, false);
         req.into_response(response)
     } else {
@@ -44,7 +43,7 @@ pub async fn observe(
     // Re-render a contract answer when the default form is not the one wanted.
     let reply = response.response().extensions().get::<Reply>().cloned();
     let response = match &reply {
-        Some(reply) if lang != Lang::Zh || (errors_as_200 && reply.errno != "0") => {
+        Some(reply) if lang != Lang::Zh || (errors_as_200 && reply.errno() != Errno::Ok) => {
             let error = response.response().error().map(ToString::to_string);
             let (req, _) = response.into_parts();
             let mut fresh = reply.to_response(lang, errors_as_200);
@@ -58,7 +57,7 @@ pub async fn observe(
 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let errno = reply.as_ref().map(|r| r.errno);
+    let errno = reply.as_ref().map(Reply::errno);
     if let Some(state) = &state {
         state.metrics.request(elapsed);
         if let Some(errno) = errno {
@@ -81,9 +80,10 @@ pub async fn observe(
         None => &path,
     };
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    let errno = errno.unwrap_or("-");
+    let fault = errno.is_some_and(Errno::is_service_fault);
+    let errno = errno.map_or("-", Errno::code);
     match cause {
-        Some(cause) if status >= 500 || errno == "4001" || errno == "4301" || errno == "4500" => {
+        Some(cause) if status >= 500 || fault => {
             tracing::warn!(%method, path = shown_path, status, errno, latency_us, %cause, "request")
         }
         Some(cause) => {

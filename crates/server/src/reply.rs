@@ -1,44 +1,33 @@
 //! The contract's JSON answers, `{"errno": "...", "errmsg": "..."}`: their
 //! HTTP status, headers and the language of `errmsg`.
 //!
-//! A [`Reply`] carries both languages. Handlers and errors answer in the
+//! A [`Reply`] carries both languages (its [`Answer`]: errno, status and
+//! texts all come from `verify::errno`). Handlers and errors answer in the
 //! default form; the request middleware ([`crate::observe`]) renders it again
 //! when the client prefers English or `compat.errors_as_200` is on, since an
 //! error's `error_response` cannot see the request.
 
-use std::fmt;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use verify::{Lang, VerifyError};
+use verify::{Answer, Errno, Lang, VerifyError};
 
 /// One JSON answer of the contract, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
-    /// `"0"` for success, else the seed's errno.
-    pub errno: &'static str,
-    /// The HTTP status (before `compat.errors_as_200`).
-    pub status: StatusCode,
-    zh: &'static str,
-    en: &'static str,
+    /// The case, which fixes errno, status and texts.
+    pub answer: Answer,
     retry_after: Option<Duration>,
     extra_header: Option<(header::HeaderName, &'static str)>,
 }
 
 impl Reply {
-    /// A success, `errno` "0".
-    pub fn ok(zh: &'static str, en: &'static str) -> Self {
-        Self::new("0", StatusCode::OK, zh, en)
-    }
-
-    fn new(errno: &'static str, status: StatusCode, zh: &'static str, en: &'static str) -> Self {
+    /// The answer for `answer`, with no extra header.
+    pub fn new(answer: Answer) -> Self {
         Self {
-            errno,
-            status,
-            zh,
-            en,
+            answer,
             retry_after: None,
             extra_header: None,
         }
@@ -46,30 +35,10 @@ impl Reply {
 
     /// The answer for an error of the rules.
     pub fn from_verify(e: &VerifyError) -> Self {
-        let errno = e.errno();
-        let status = match errno {
-            "4001" => StatusCode::SERVICE_UNAVAILABLE,
-            "4002" | "4004" | "4103" => StatusCode::BAD_REQUEST,
-            "4101" => StatusCode::UNAUTHORIZED,
-            "4201" => StatusCode::TOO_MANY_REQUESTS,
-            "4301" => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
         Self {
             retry_after: e.retry_after(),
-            ..Self::new(errno, status, e.message(Lang::Zh), e.message(Lang::En))
+            ..Self::new(e.answer())
         }
-    }
-
-    /// 4103: a parameter missing or malformed, the body not JSON, too large
-    /// (413) or of the wrong type (415).
-    pub fn param(status: StatusCode) -> Self {
-        Self::new("4103", status, "参数错误", "Invalid parameters")
-    }
-
-    /// 4201 with 404: no such route.
-    pub fn not_found() -> Self {
-        Self::new("4201", StatusCode::NOT_FOUND, "非法请求", "Invalid request")
     }
 
     /// 4201 with 405: the route exists, the method does not; `allow` lists
@@ -77,12 +46,7 @@ impl Reply {
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             extra_header: Some((header::ALLOW, allow)),
-            ..Self::new(
-                "4201",
-                StatusCode::METHOD_NOT_ALLOWED,
-                "非法请求",
-                "Invalid request",
-            )
+            ..Self::new(Answer::MethodNotAllowed)
         }
     }
 
@@ -90,31 +54,18 @@ impl Reply {
     pub fn unauthorized() -> Self {
         Self {
             extra_header: Some((header::WWW_AUTHENTICATE, "Bearer")),
-            ..Self::new(
-                "4101",
-                StatusCode::UNAUTHORIZED,
-                "认证失败",
-                "Authentication required",
-            )
+            ..Self::new(Answer::Unauthorized)
         }
     }
 
-    /// 4500: anything unexpected.
-    pub fn unexpected() -> Self {
-        Self::new(
-            "4500",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "服务器内部错误",
-            "Internal server error",
-        )
+    /// The HTTP status (before `compat.errors_as_200`).
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The `errmsg` in `lang`.
-    pub fn message(&self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Zh => self.zh,
-            Lang::En => self.en,
-        }
+    /// The errno.
+    pub fn errno(&self) -> Errno {
+        self.answer.errno()
     }
 
     /// The HTTP answer. With `errors_as_200` an error still answers 200 (its
@@ -123,17 +74,16 @@ impl Reply {
         let status = if errors_as_200 {
             StatusCode::OK
         } else {
-            self.status
+            self.status()
         };
         let body = Body {
-            errno: self.errno,
-            errmsg: self.message(lang),
+            errno: self.errno().code(),
+            errmsg: self.answer.text(lang),
         };
         let mut builder = HttpResponse::build(status);
         if let Some(after) = self.retry_after {
-            // Whole seconds, rounded up: "0" would invite an immediate retry.
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            builder.insert_header((header::RETRY_AFTER, secs.max(1)));
+            // The rules already round up to whole seconds, at least one.
+            builder.insert_header((header::RETRY_AFTER, after.as_secs().max(1)));
         }
         if let Some((name, value)) = &self.extra_header {
             builder.insert_header((name.clone(), HeaderValue::from_static(value)));
@@ -152,42 +102,51 @@ struct Body {
     errmsg: &'static str,
 }
 
-impl fmt::Display for Reply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "errno {}", self.errno)
-    }
+/// Why a request got no success answer: the one error type of every route.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The rules refused (bad parameter, wrong captcha, limit, store, sender).
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The query string is not what the route takes (4103).
+    #[error("bad query: {0}")]
+    Query(String),
+    /// The bearer key is missing or wrong (4101).
+    #[error("bearer key missing or wrong")]
+    Unauthorized,
+    /// Refused before a handler ran (bad body, unknown route, wrong method);
+    /// `cause` goes to the log only, and never holds the request's content.
+    #[error("{cause}")]
+    Refused {
+        /// The answer.
+        reply: Reply,
+        /// Why, for the log.
+        cause: &'static str,
+    },
 }
 
-/// A request refused before it reached a handler (bad body, bad query,
-/// unknown route): its [`Reply`] and, for the log, why.
-#[derive(Debug)]
-pub struct Refused {
-    reply: Reply,
-    cause: String,
-}
-
-impl Refused {
+impl ApiError {
     /// Refuses with `reply`; `cause` goes to the log only.
-    pub fn new(reply: Reply, cause: impl Into<String>) -> Self {
-        Self {
-            reply,
-            cause: cause.into(),
+    pub fn refused(reply: Reply, cause: &'static str) -> Self {
+        Self::Refused { reply, cause }
+    }
+
+    fn reply(&self) -> Reply {
+        match self {
+            Self::Verify(e) => Reply::from_verify(e),
+            Self::Query(_) => Reply::new(Answer::Param),
+            Self::Unauthorized => Reply::unauthorized(),
+            Self::Refused { reply, .. } => reply.clone(),
         }
     }
 }
 
-impl fmt::Display for Refused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.cause)
-    }
-}
-
-impl ResponseError for Refused {
+impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.reply.status
+        self.reply().status()
     }
     fn error_response(&self) -> HttpResponse {
-        self.reply.to_response(Lang::Zh, false)
+        self.reply().to_response(Lang::Zh, false)
     }
 }
 
@@ -260,17 +219,20 @@ mod tests {
     fn statuses_follow_the_errno() {
         let limited = VerifyError::RateLimited {
             limit: verify::Limit::SmsPerIp,
-            retry_after: Duration::from_millis(1500),
+            retry_after: Duration::from_secs(2),
         };
         let r = Reply::from_verify(&limited);
-        assert_eq!((r.errno, r.status), ("4201", StatusCode::TOO_MANY_REQUESTS));
+        assert_eq!(
+            (r.errno(), r.status()),
+            (Errno::ReqErr, StatusCode::TOO_MANY_REQUESTS)
+        );
         let resp = r.to_response(Lang::Zh, false);
         assert_eq!(resp.headers().get(header::RETRY_AFTER).unwrap(), "2");
         let resp = r.to_response(Lang::En, true);
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers().get(header::RETRY_AFTER).unwrap(), "2");
         assert_eq!(
-            Reply::from_verify(&VerifyError::CaptchaWrong).status,
+            Reply::from_verify(&VerifyError::CaptchaWrong).status(),
             StatusCode::BAD_REQUEST
         );
     }

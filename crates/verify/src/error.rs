@@ -2,19 +2,9 @@
 
 use std::time::Duration;
 
+use crate::errno::{Answer, Errno, Lang};
 use crate::sender::SendError;
 use crate::types::ParseError;
-
-/// The language of user-facing messages (`"zh"` or `"en"` in a config file).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// Chinese, the default (the seed's audience).
-    #[default]
-    Zh,
-    /// English.
-    En,
-}
 
 /// Which rate limit was hit (for logs and metrics; never shown to clients).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,22 +87,29 @@ impl From<ParseError> for VerifyError {
 }
 
 impl VerifyError {
-    /// The seed's errno: "4001", "4002", "4004", "4103", "4201", "4301", "4500".
-    pub fn errno(&self) -> &'static str {
+    /// The case the client is told of (errno, status, texts).
+    pub fn answer(&self) -> Answer {
         match self {
-            VerifyError::Store(_) => "4001",
-            VerifyError::CaptchaMissing | VerifyError::SmsCodeMissing => "4002",
-            VerifyError::InvalidMobile
-            | VerifyError::CaptchaWrong
-            | VerifyError::SmsCodeWrong { .. } => "4004",
-            VerifyError::Param(_) => "4103",
-            VerifyError::RateLimited { .. } => "4201",
-            VerifyError::Sender(_) => "4301",
-            VerifyError::Render(_) => "4500",
+            VerifyError::Param(_) => Answer::Param,
+            VerifyError::InvalidMobile => Answer::InvalidMobile,
+            VerifyError::CaptchaMissing => Answer::CaptchaMissing,
+            VerifyError::CaptchaWrong => Answer::CaptchaWrong,
+            VerifyError::SmsCodeMissing => Answer::SmsCodeMissing,
+            VerifyError::SmsCodeWrong { .. } => Answer::SmsCodeWrong,
+            VerifyError::RateLimited { .. } => Answer::RateLimited,
+            VerifyError::Store(_) => Answer::StoreDown,
+            VerifyError::Sender(_) => Answer::SenderFailed,
+            VerifyError::Render(_) => Answer::Unexpected,
         }
     }
 
-    /// For rate limits: when the client may try again.
+    /// The seed's errno.
+    pub fn errno(&self) -> Errno {
+        self.answer().errno()
+    }
+
+    /// For rate limits: when the client may try again (whole seconds, at
+    /// least one).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             VerifyError::RateLimited { retry_after, .. } => Some(*retry_after),
@@ -121,41 +118,7 @@ impl VerifyError {
     }
 
     /// The user-facing message, generic (no internals).
-    ///
-    /// Chinese texts are the seed's where it has one. No message names a
-    /// limit, a key or a backend: the `Display` form (for logs) does that.
     pub fn message(&self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (VerifyError::Param(_), Lang::Zh) => "参数错误",
-            (VerifyError::Param(_), Lang::En) => "Invalid parameters",
-            (VerifyError::InvalidMobile, Lang::Zh) => "手机号格式不正确",
-            (VerifyError::InvalidMobile, Lang::En) => "Invalid mobile number",
-            (VerifyError::CaptchaMissing, Lang::Zh) => "图片验证码已过期",
-            (VerifyError::CaptchaMissing, Lang::En) => "Image code expired, please get a new one",
-            (VerifyError::CaptchaWrong, Lang::Zh) => "图片验证码错误",
-            (VerifyError::CaptchaWrong, Lang::En) => "Wrong image code",
-            (VerifyError::SmsCodeMissing, Lang::Zh) => "短信验证码已过期",
-            (VerifyError::SmsCodeMissing, Lang::En) => "SMS code expired, please request a new one",
-            (VerifyError::SmsCodeWrong { .. }, Lang::Zh) => "短信验证码错误",
-            (VerifyError::SmsCodeWrong { .. }, Lang::En) => "Wrong SMS code",
-            (VerifyError::RateLimited { .. }, Lang::Zh) => "请求过于频繁",
-            (VerifyError::RateLimited { .. }, Lang::En) => "Too many requests, try again later",
-            (VerifyError::Store(_), Lang::Zh) => "服务暂不可用",
-            (VerifyError::Store(_), Lang::En) => "Service temporarily unavailable",
-            (VerifyError::Sender(_), Lang::Zh) => "短信发送失败",
-            (VerifyError::Sender(_), Lang::En) => "Failed to send the SMS",
-            (VerifyError::Render(_), Lang::Zh) => "服务器内部错误",
-            (VerifyError::Render(_), Lang::En) => "Internal server error",
-        }
-    }
-}
-
-impl Lang {
-    /// The message for a successfully sent SMS code (the seed's "发送成功").
-    pub fn sms_sent(self) -> &'static str {
-        match self {
-            Lang::Zh => "发送成功",
-            Lang::En => "SMS code sent",
-        }
+        self.answer().text(lang)
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod errno;
 pub mod error;
 pub mod keys;
 pub mod policy;
@@ -10,7 +11,8 @@ pub mod webhook;
 
 mod passport;
 
-pub use error::{Lang, Limit, VerifyError};
+pub use errno::{Answer, Errno, Lang};
+pub use error::{Limit, VerifyError};
 pub use passport::Passport;
 pub use policy::{Policy, PolicyError};
 pub use sender::{

@@ -170,11 +170,14 @@ impl Passport {
             .await;
         let refused = match issued {
             Ok(Issued::Stored) => None,
-            Ok(Issued::IntervalHeld { retry_after }) => {
-                Some(limited(Limit::SmsInterval, retry_after))
+            // One answer for every per-mobile limit, whatever the time left:
+            // a remaining interval or daily window would tell whoever holds
+            // one solved captcha when that number last got an SMS.
+            Ok(Issued::IntervalHeld { .. }) => {
+                Some(limited(Limit::SmsInterval, policy.per_mobile_retry_after()))
             }
-            Ok(Issued::DailyCapReached { retry_after }) => {
-                Some(limited(Limit::SmsDailyCap, retry_after))
+            Ok(Issued::DailyCapReached { .. }) => {
+                Some(limited(Limit::SmsDailyCap, policy.per_mobile_retry_after()))
             }
             // Not revoked: whether the script ran is unknown, and revoking a
             // code this call never issued would lift an earlier send's

@@ -49,6 +49,18 @@ pub struct PolicyError {
 }
 
 impl Policy {
+    /// The `Retry-After` of every per-mobile limit (interval and daily cap
+    /// alike): the configured interval, or a minute when it is off. One
+    /// value, so that the answer does not tell which limit held or when the
+    /// number last got an SMS.
+    pub fn per_mobile_retry_after(&self) -> Duration {
+        if self.sms_interval.is_zero() {
+            Duration::from_secs(60)
+        } else {
+            self.sms_interval
+        }
+    }
+
     /// Checks every value: TTLs must be positive (at least 1 ms) and `max_attempts` at least
     /// 1. Zero is allowed for the rate limits only, where it disables them.
     pub fn validate(&self) -> Result<(), PolicyError> {

@@ -1,31 +1,36 @@
 //! Everything no route took: the page's files, else the contract's 404;
 //! wrong methods on known routes, 405.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::page::Page;
-use crate::reply::{Refused, Reply};
+use verify::Answer;
+
+use crate::reply::{ApiError, Reply};
 
 /// A file of the page for GET (and HEAD), else 404 with errno 4201.
 pub async fn serve_page_or_not_found(
     req: HttpRequest,
     page: web::Data<Page>,
-) -> Result<HttpResponse, Refused> {
+) -> Result<HttpResponse, ApiError> {
     if (req.method() == Method::GET || req.method() == Method::HEAD)
         && let Some(response) = page.respond(req.path())
     {
         return Ok(response);
     }
-    Err(Refused::new(Reply::not_found(), "no such route"))
+    Err(ApiError::refused(
+        Reply::new(Answer::NotFound),
+        "no such route",
+    ))
 }
 
 /// 405 with errno 4201 and `Allow: <allow>`.
 pub fn method_not_allowed(
     allow: &'static str,
-) -> impl Fn() -> std::future::Ready<Result<HttpResponse, Refused>> + Clone {
+) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
     move || {
-        std::future::ready(Err(Refused::new(
+        std::future::ready(Err(ApiError::refused(
             Reply::method_not_allowed(allow),
             "method not allowed",
         )))
@@ -36,12 +41,15 @@ pub fn method_not_allowed(
 /// for a body over the limit and 415 for a wrong content type.
 pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::{JsonPayloadError as J, PayloadError as P};
-    let status = match &err {
+    // The cause names the kind only: serde's message quotes the body, and
+    // the body (a mobile, a code) is never logged, whatever its shape.
+    let (answer, cause) = match &err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } | J::Payload(P::Overflow) => {
-            StatusCode::PAYLOAD_TOO_LARGE
+            (Answer::BodyTooLarge, "body too large")
         }
-        J::ContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        _ => StatusCode::BAD_REQUEST,
+        J::ContentType => (Answer::WrongContentType, "body not application/json"),
+        J::Deserialize(_) => (Answer::Param, "body not a JSON object"),
+        _ => (Answer::Param, "body unreadable"),
     };
-    Refused::new(Reply::param(status), err.to_string()).into()
+    ApiError::refused(Reply::new(answer), cause).into()
 }

@@ -1,46 +1,12 @@
 //! `GET /passport/image_code?code_id=<uuid>`: a captcha image.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use verify::{ImageCodeId, Lang, VerifyError};
+use verify::{Errno, ImageCodeId};
 
-use crate::reply::Reply;
+use crate::reply::ApiError;
 use crate::state::AppState;
-
-/// Why no image was answered.
-#[derive(Debug, thiserror::Error)]
-pub enum ImageCodeError {
-    /// The query string is not `code_id=<uuid>` (4103).
-    #[error("bad query: {0}")]
-    Query(String),
-    /// The rules refused (rate limit, store down, ...).
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// Anything else (4500).
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl ImageCodeError {
-    fn reply(&self) -> Reply {
-        match self {
-            Self::Query(_) => Reply::param(StatusCode::BAD_REQUEST),
-            Self::Verify(e) => Reply::from_verify(e),
-            Self::Unexpected(_) => Reply::unexpected(),
-        }
-    }
-}
-
-impl ResponseError for ImageCodeError {
-    fn status_code(&self) -> StatusCode {
-        self.reply().status
-    }
-    fn error_response(&self) -> HttpResponse {
-        self.reply().to_response(Lang::Zh, false)
-    }
-}
 
 // Other parameters (cache busters such as `&t=...`) are ignored.
 #[derive(Debug, Deserialize)]
@@ -49,18 +15,18 @@ struct ImageCodeQuery {
 }
 
 /// Parses the query before anything else: bad input never reaches the store.
-fn parse_code_id(query: &str) -> Result<ImageCodeId, ImageCodeError> {
+fn parse_code_id(query: &str) -> Result<ImageCodeId, ApiError> {
     let query = web::Query::<ImageCodeQuery>::from_query(query)
-        .map_err(|e| ImageCodeError::Query(e.to_string()))?;
+        .map_err(|e| ApiError::Query(e.to_string()))?;
     let raw = query.into_inner().code_id.unwrap_or_default();
-    ImageCodeId::parse(&raw).map_err(|e| ImageCodeError::Query(e.to_string()))
+    ImageCodeId::parse(&raw).map_err(|e| ApiError::Query(e.to_string()))
 }
 
 /// Renders a captcha for `code_id`, stores its answer, answers the image.
 pub async fn get_image_code(
     req: HttpRequest,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ImageCodeError> {
+) -> Result<HttpResponse, ApiError> {
     let id = parse_code_id(req.query_string())?;
     let ip = state.proxies.client_ip(&req);
     // Rendering runs inline on this worker: about 0.1 ms (benches/render.rs
@@ -70,7 +36,7 @@ pub async fn get_image_code(
     let captcha = state.passport.issue_captcha(&id, &ip).await?;
     state.metrics.captcha_issued();
     // The image carries no errno; it counts as a success all the same.
-    state.metrics.outcome("0");
+    state.metrics.outcome(Errno::Ok);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, captcha.mime))
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -1,40 +1,10 @@
 //! `POST /passport/sms_code`: compare the captcha, then send an SMS code.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use verify::{ImageCodeId, Lang, ParseError, VerifyError};
+use actix_web::{HttpRequest, HttpResponse, web};
+use verify::{Answer, ImageCodeId, Lang, ParseError, VerifyError};
 
-use crate::reply::Reply;
+use crate::reply::{ApiError, Reply};
 use crate::state::AppState;
-
-/// Why no SMS code was sent.
-#[derive(Debug, thiserror::Error)]
-pub enum SmsCodeError {
-    /// The rules refused (bad parameter, wrong captcha, limit, store, sender).
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// Anything else (4500).
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl SmsCodeError {
-    fn reply(&self) -> Reply {
-        match self {
-            Self::Verify(e) => Reply::from_verify(e),
-            Self::Unexpected(_) => Reply::unexpected(),
-        }
-    }
-}
-
-impl ResponseError for SmsCodeError {
-    fn status_code(&self) -> StatusCode {
-        self.reply().status
-    }
-    fn error_response(&self) -> HttpResponse {
-        self.reply().to_response(Lang::Zh, false)
-    }
-}
 
 /// The body: a JSON object `{"mobile", "image_code", "image_code_id"}`, as
 /// the seed's page sends it. Taken as a map, not a derived struct, so that
@@ -60,7 +30,7 @@ pub async fn send_sms_code(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SmsCodeBody>,
-) -> Result<HttpResponse, SmsCodeError> {
+) -> Result<HttpResponse, ApiError> {
     let mobile = string_field(&body, "mobile").map_err(VerifyError::from)?;
     let typed = string_field(&body, "image_code").map_err(VerifyError::from)?;
     let id = string_field(&body, "image_code_id").map_err(VerifyError::from)?;
@@ -72,10 +42,10 @@ pub async fn send_sms_code(
         Ok(()) => {
             state.metrics.sms_sent();
             tracing::info!(mobile = %mobile.masked(), "sms code sent");
-            Ok(Reply::ok(Lang::Zh.sms_sent(), Lang::En.sms_sent()).to_response(Lang::Zh, false))
+            Ok(Reply::new(Answer::SmsSent).to_response(Lang::Zh, false))
         }
         Err(e) => {
-            tracing::info!(mobile = %mobile.masked(), errno = e.errno(), "sms code refused");
+            tracing::info!(mobile = %mobile.masked(), errno = e.errno().code(), "sms code refused");
             Err(e.into())
         }
     }

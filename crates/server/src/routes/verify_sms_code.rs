@@ -4,47 +4,14 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use subtle::ConstantTimeEq;
-use verify::{Lang, SmsCode, VerifyError};
+use verify::{Answer, Lang, SmsCode, VerifyError};
 
-use crate::reply::Reply;
+use crate::reply::{ApiError, Reply};
 use crate::routes::sms_code::string_field;
 use crate::state::AppState;
-
-/// Why a check was not accepted.
-#[derive(Debug, thiserror::Error)]
-pub enum VerifySmsCodeError {
-    /// The bearer key is missing or wrong (4101).
-    #[error("bearer key missing or wrong")]
-    Unauthorized,
-    /// The rules refused (bad parameter, wrong or expired code, store).
-    #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// Anything else (4500).
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl VerifySmsCodeError {
-    fn reply(&self) -> Reply {
-        match self {
-            Self::Unauthorized => Reply::unauthorized(),
-            Self::Verify(e) => Reply::from_verify(e),
-            Self::Unexpected(_) => Reply::unexpected(),
-        }
-    }
-}
-
-impl ResponseError for VerifySmsCodeError {
-    fn status_code(&self) -> StatusCode {
-        self.reply().status
-    }
-    fn error_response(&self) -> HttpResponse {
-        self.reply().to_response(Lang::Zh, false)
-    }
-}
 
 /// Proof that the request carried the configured bearer key. Listed before
 /// the body among the handler's arguments, so a caller without the key
@@ -53,7 +20,7 @@ impl ResponseError for VerifySmsCodeError {
 pub struct Authorized(());
 
 impl FromRequest for Authorized {
-    type Error = VerifySmsCodeError;
+    type Error = ApiError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -76,7 +43,7 @@ impl FromRequest for Authorized {
             {
                 Ok(Authorized(()))
             }
-            _ => Err(VerifySmsCodeError::Unauthorized),
+            _ => Err(ApiError::Unauthorized),
         })
     }
 }
@@ -90,7 +57,7 @@ pub async fn check_sms_code(
     _auth: Authorized,
     state: web::Data<AppState>,
     body: web::Json<CheckBody>,
-) -> Result<HttpResponse, VerifySmsCodeError> {
+) -> Result<HttpResponse, ApiError> {
     let mobile = string_field(&body, "mobile").map_err(VerifyError::from)?;
     let code = string_field(&body, "sms_code").map_err(VerifyError::from)?;
     let code = SmsCode::parse(code).map_err(VerifyError::from)?;
@@ -98,10 +65,10 @@ pub async fn check_sms_code(
     match state.passport.check_sms_code(&mobile, &code).await {
         Ok(()) => {
             tracing::info!(mobile = %mobile.masked(), "sms code accepted");
-            Ok(Reply::ok("验证成功", "Code accepted").to_response(Lang::Zh, false))
+            Ok(Reply::new(Answer::CodeAccepted).to_response(Lang::Zh, false))
         }
         Err(e) => {
-            tracing::info!(mobile = %mobile.masked(), errno = e.errno(), "sms code not accepted");
+            tracing::info!(mobile = %mobile.masked(), errno = e.errno().code(), "sms code not accepted");
             Err(e.into())
         }
     }

@@ -124,6 +124,31 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 
+    // Bodies of every shape the JSON extractor refuses: a JSON string holding
+    // JSON (double-encoded), a truncated object, bytes that are not UTF-8.
+    // None of their content may reach the log.
+    let secret_body = r#"{"mobile":"13900139001","image_code":"WXYZ","sms_code":"654321"}"#;
+    let double = serde_json::to_string(secret_body).unwrap();
+    let truncated = &secret_body[..secret_body.len() - 3];
+    let mut not_utf8 = secret_body.as_bytes().to_vec();
+    not_utf8.insert(12, 0xff);
+    for bad in [double.as_bytes(), truncated.as_bytes(), &not_utf8] {
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        write!(
+            stream,
+            "POST /passport/sms_code HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            bad.len()
+        )
+        .unwrap();
+        stream.write_all(bad).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("\"errno\":\"4103\""), "{answer}");
+    }
+
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
@@ -156,6 +181,9 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
     );
     assert!(!log.contains("secret=q"), "query in the log:\n{log}");
     assert!(!log.contains("ABCD"), "typed captcha in the log:\n{log}");
+    for secret in ["13900139001", "0013900", "WXYZ", "654321"] {
+        assert!(!log.contains(secret), "{secret} from a bad body in the log:\n{log}");
+    }
 }
 
 #[test]

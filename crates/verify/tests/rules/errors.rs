@@ -56,7 +56,7 @@ fn messages_are_the_seeds_and_generic() {
         VerifyError::InvalidMobile.message(Lang::Zh),
         "手机号格式不正确"
     );
-    assert_eq!(Lang::Zh.sms_sent(), "发送成功");
+    assert_eq!(verify::Answer::SmsSent.text(Lang::Zh), "发送成功");
     for e in every_error() {
         for lang in [Lang::Zh, Lang::En] {
             let msg = e.message(lang);

@@ -593,16 +593,41 @@ mod memory_expiry {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn interval_ends_and_retry_after_counts_down() {
+    async fn interval_ends_and_per_mobile_limits_answer_one_retry_after() {
         let h = Harness::new(Backend::Memory, "interval_ends", policy());
         let m = mobile("13812345678");
         h.send(&m, &ip(1)).await.expect("first");
         tokio::time::advance(Duration::from_secs(45)).await;
         let e = h.send(&m, &ip(1)).await.unwrap_err();
-        assert_eq!(e.retry_after(), Some(Duration::from_secs(15)));
+        // The configured interval, not the 15 s left: the answer must not
+        // tell when the number last got an SMS.
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(60)));
         tokio::time::advance(Duration::from_secs(16)).await;
         h.send(&m, &ip(1)).await.expect("after the interval");
         assert_eq!(h.sender.sent().len(), 2);
+
+        // The daily cap answers the same Retry-After as the interval.
+        let capped = verify::Policy {
+            sms_daily_cap: 1,
+            sms_interval: Duration::from_secs(60),
+            ..policy()
+        };
+        let passport = h.passport_with(capped);
+        let other = mobile("13912345678");
+        h.send_via(&passport, &other, &ip(2)).await.expect("first");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let e = h.send_via(&passport, &other, &ip(2)).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                VerifyError::RateLimited {
+                    limit: verify::Limit::SmsDailyCap,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(60)));
     }
 }
 
