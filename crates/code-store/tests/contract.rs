@@ -1,6 +1,9 @@
 //! One contract, every store: the same tests run against the memory store
 //! and (with the `redis` feature) the Redis store, each test under its own
 //! key prefix.
+// Test binaries: `pub` items in their modules are reachable from the
+// test modules only, which is what they are for.
+#![allow(unreachable_pub)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

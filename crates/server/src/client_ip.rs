@@ -13,7 +13,7 @@ use verify::ClientIp;
 
 /// An IP network (`10.0.0.0/8`, `::1/128`); a bare address is a /32 or /128.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNet {
+pub(crate) struct IpNet {
     addr: IpAddr,
     prefix: u8,
 }
@@ -21,7 +21,7 @@ pub struct IpNet {
 /// Why an [`IpNet`] was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an IP address or CIDR")]
-pub struct IpNetError;
+pub(crate) struct IpNetError;
 
 impl FromStr for IpNet {
     type Err = IpNetError;
@@ -47,7 +47,7 @@ impl FromStr for IpNet {
 
 impl IpNet {
     /// Whether `ip` lies in this network.
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, normalise(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
                 let mask = u32::MAX
@@ -80,11 +80,11 @@ fn normalise(ip: IpAddr) -> IpAddr {
 
 /// The proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub(crate) struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
     /// From the configured networks.
-    pub fn new(nets: Vec<IpNet>) -> Self {
+    pub(crate) fn new(nets: Vec<IpNet>) -> Self {
         Self(nets)
     }
 
@@ -93,7 +93,7 @@ impl TrustedProxies {
     }
 
     /// The client of a request that came from `peer` with `headers`.
-    pub fn client_of(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    pub(crate) fn client_of(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = normalise(peer);
         if !self.trusts(peer) {
             return peer;
@@ -120,7 +120,7 @@ impl TrustedProxies {
     }
 
     /// The client of `req`, as the rate limits count it.
-    pub fn client_ip(&self, req: &HttpRequest) -> ClientIp {
+    pub(crate) fn client_ip(&self, req: &HttpRequest) -> ClientIp {
         let peer = req
             .peer_addr()
             .map(|a| a.ip())

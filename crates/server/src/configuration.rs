@@ -747,7 +747,7 @@ impl Settings {
     }
 
     /// The trusted proxies, parsed (checked by [`Settings::validate`]).
-    pub fn trusted_proxies(&self) -> Vec<IpNet> {
+    pub(crate) fn trusted_proxies(&self) -> Vec<IpNet> {
         self.limits
             .trusted_proxies
             .iter()

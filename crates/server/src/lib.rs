@@ -1,16 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cli;
-pub mod client_ip;
+mod client_ip;
 pub mod configuration;
 pub mod healthcheck;
-pub mod metrics;
-pub mod observe;
-pub mod page;
-pub mod reply;
-pub mod routes;
+mod metrics;
+mod observe;
+mod page;
+mod reply;
+mod routes;
 pub mod startup;
-pub mod state;
+mod state;
 pub mod telemetry;
 
 pub use configuration::Settings;

@@ -15,7 +15,7 @@ const BUCKETS: [f64; 12] = [
 
 /// The service's counters; shared by every worker, lock-free.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     captchas_issued: AtomicU64,
     sms_sent: AtomicU64,
     store_errors: AtomicU64,
@@ -29,17 +29,17 @@ pub struct Metrics {
 
 impl Metrics {
     /// One captcha image answered.
-    pub fn captcha_issued(&self) {
+    pub(crate) fn captcha_issued(&self) {
         self.captchas_issued.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One SMS code handed to the sender successfully.
-    pub fn sms_sent(&self) {
+    pub(crate) fn sms_sent(&self) {
         self.sms_sent.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One JSON answer (or image) with `errno`.
-    pub fn outcome(&self, errno: Errno) {
+    pub(crate) fn outcome(&self, errno: Errno) {
         if errno == Errno::DbErr {
             self.store_errors.fetch_add(1, Ordering::Relaxed);
         }
@@ -49,7 +49,7 @@ impl Metrics {
     }
 
     /// One request took `elapsed`.
-    pub fn request(&self, elapsed: Duration) {
+    pub(crate) fn request(&self, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
         if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
             self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
@@ -60,7 +60,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::with_capacity(2048);
         let mut counter = |name: &str, help: &str, value: u64| {
@@ -112,7 +112,7 @@ impl Metrics {
 }
 
 /// `GET /metrics` on the metrics listener.
-pub async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+pub(crate) async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render())

@@ -13,13 +13,13 @@ use crate::reply::{Reply, negotiate};
 use crate::state::AppState;
 
 /// Longest query string accepted (the contract's 1 KiB).
-pub const MAX_QUERY_LEN: usize = 1024;
+pub(crate) const MAX_QUERY_LEN: usize = 1024;
 
 // Paths are logged, and any client can choose one: keep lines bounded.
 const MAX_LOGGED_PATH: usize = 200;
 
 /// Wraps every route (see the module docs).
-pub async fn observe(
+pub(crate) async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 
 /// No inline script or style, nothing from elsewhere, never framed.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'self'; object-src 'none'";
 
@@ -33,13 +33,13 @@ struct PageFile {
 
 /// The page's files, by URL path without the leading `/`.
 #[derive(Debug, Clone, Default)]
-pub struct Page {
+pub(crate) struct Page {
     files: HashMap<String, PageFile>,
 }
 
 /// Why the page could not be loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum PageError {
+pub(crate) enum PageError {
     /// Reading the directory or a file failed.
     #[error("reading {path}: {source}")]
     Io {
@@ -56,7 +56,7 @@ pub enum PageError {
 impl Page {
     /// Loads the files under `dir` with a known type (dotfiles, `tests/` and
     /// `node_modules/` left out).
-    pub fn load(dir: &Path) -> Result<Self, PageError> {
+    pub(crate) fn load(dir: &Path) -> Result<Self, PageError> {
         let mut page = Page::default();
         let mut total = 0;
         page.walk(dir, "", 0, &mut total)?;
@@ -106,18 +106,13 @@ impl Page {
         Ok(())
     }
 
-    /// How many files the page has.
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
     /// Whether the page has no files.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
 
     /// The file for URL `path` (`/` and `/dir/` mean their `index.html`).
-    pub fn respond(&self, path: &str) -> Option<HttpResponse> {
+    pub(crate) fn respond(&self, path: &str) -> Option<HttpResponse> {
         let key = path.strip_prefix('/')?;
         let file = if key.is_empty() || key.ends_with('/') {
             self.files.get(&format!("{key}index.html"))
@@ -173,7 +168,7 @@ mod tests {
         std::fs::write(dir.join("tests/a.test.mjs"), "x").unwrap();
         let page = Page::load(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(page.len(), 3);
+        assert_eq!(page.files.len(), 3);
         let index = page.respond("/").unwrap();
         assert_eq!(
             index.headers().get(header::CONTENT_TYPE).unwrap(),

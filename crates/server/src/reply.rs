@@ -16,16 +16,16 @@ use verify::{Answer, Errno, Lang, VerifyError};
 
 /// One JSON answer of the contract, in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The case, which fixes errno, status and texts.
-    pub answer: Answer,
+    pub(crate) answer: Answer,
     retry_after: Option<Duration>,
     extra_header: Option<(header::HeaderName, &'static str)>,
 }
 
 impl Reply {
     /// The answer for `answer`, with no extra header.
-    pub fn new(answer: Answer) -> Self {
+    pub(crate) fn new(answer: Answer) -> Self {
         Self {
             answer,
             retry_after: None,
@@ -34,7 +34,7 @@ impl Reply {
     }
 
     /// The answer for an error of the rules.
-    pub fn from_verify(e: &VerifyError) -> Self {
+    pub(crate) fn from_verify(e: &VerifyError) -> Self {
         Self {
             retry_after: e.retry_after(),
             ..Self::new(e.answer())
@@ -43,7 +43,7 @@ impl Reply {
 
     /// 4201 with 405: the route exists, the method does not; `allow` lists
     /// the methods that do.
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub(crate) fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             extra_header: Some((header::ALLOW, allow)),
             ..Self::new(Answer::MethodNotAllowed)
@@ -51,7 +51,7 @@ impl Reply {
     }
 
     /// 4101: the bearer key is missing or wrong.
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self {
             extra_header: Some((header::WWW_AUTHENTICATE, "Bearer")),
             ..Self::new(Answer::Unauthorized)
@@ -59,18 +59,18 @@ impl Reply {
     }
 
     /// The HTTP status (before `compat.errors_as_200`).
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The errno.
-    pub fn errno(&self) -> Errno {
+    pub(crate) fn errno(&self) -> Errno {
         self.answer.errno()
     }
 
     /// The HTTP answer. With `errors_as_200` an error still answers 200 (its
     /// errno in the body, `Retry-After` kept), as the seed does.
-    pub fn to_response(&self, lang: Lang, errors_as_200: bool) -> HttpResponse {
+    pub(crate) fn to_response(&self, lang: Lang, errors_as_200: bool) -> HttpResponse {
         let status = if errors_as_200 {
             StatusCode::OK
         } else {
@@ -104,7 +104,7 @@ struct Body {
 
 /// Why a request got no success answer: the one error type of every route.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The rules refused (bad parameter, wrong captcha, limit, store, sender).
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -127,7 +127,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Refuses with `reply`; `cause` goes to the log only.
-    pub fn refused(reply: Reply, cause: &'static str) -> Self {
+    pub(crate) fn refused(reply: Reply, cause: &'static str) -> Self {
         Self::Refused { reply, cause }
     }
 
@@ -152,7 +152,7 @@ impl ResponseError for ApiError {
 
 /// The language the client prefers among Chinese and English, by
 /// `Accept-Language` weights; `default` when it names neither.
-pub fn negotiate(headers: &HeaderMap, default: Lang) -> Lang {
+pub(crate) fn negotiate(headers: &HeaderMap, default: Lang) -> Lang {
     let mut best: Option<(f32, Lang)> = None;
     for value in headers.get_all(header::ACCEPT_LANGUAGE) {
         let Ok(value) = value.to_str() else { continue };

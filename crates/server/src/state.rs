@@ -10,19 +10,19 @@ use crate::metrics::Metrics;
 
 /// Shared by every worker as `web::Data<AppState>`.
 #[derive(Debug)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// The rules.
-    pub passport: Passport,
+    pub(crate) passport: Passport,
     /// How mobile numbers are parsed.
-    pub mobile_rule: MobileRule,
+    pub(crate) mobile_rule: MobileRule,
     /// Whose `X-Forwarded-For` is believed.
-    pub proxies: TrustedProxies,
+    pub(crate) proxies: TrustedProxies,
     /// Bearer key of the verify endpoint; `None` disables it.
-    pub verify_key: Option<Secret>,
+    pub(crate) verify_key: Option<Secret>,
     /// `errmsg` language unless the client prefers English.
-    pub default_lang: Lang,
+    pub(crate) default_lang: Lang,
     /// `compat.errors_as_200`.
-    pub errors_as_200: bool,
+    pub(crate) errors_as_200: bool,
     /// Counters for `/metrics`.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
 }

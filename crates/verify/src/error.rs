@@ -6,7 +6,7 @@ use crate::errno::{Answer, Errno, Lang};
 use crate::sender::SendError;
 use crate::types::ParseError;
 
-/// Which rate limit was hit (for logs and metrics; never shown to clients).
+/// Which rate limit was hit (for logs; never shown to clients).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     /// Captcha images per client IP per minute.
@@ -19,19 +19,6 @@ pub enum Limit {
     SmsDailyCap,
     /// SMS in all per hour (circuit breaker).
     SmsGlobal,
-}
-
-impl Limit {
-    /// A stable snake_case name, for log fields and metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Limit::ImageCodesPerIp => "image_codes_per_ip",
-            Limit::SmsPerIp => "sms_per_ip",
-            Limit::SmsInterval => "sms_interval",
-            Limit::SmsDailyCap => "sms_daily_cap",
-            Limit::SmsGlobal => "sms_global",
-        }
-    }
 }
 
 /// Everything that can go wrong in Passport's rules.

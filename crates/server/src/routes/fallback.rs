@@ -10,7 +10,7 @@ use verify::Answer;
 use crate::reply::{ApiError, Reply};
 
 /// A file of the page for GET (and HEAD), else 404 with errno 4201.
-pub async fn serve_page_or_not_found(
+pub(crate) async fn serve_page_or_not_found(
     req: HttpRequest,
     page: web::Data<Page>,
 ) -> Result<HttpResponse, ApiError> {
@@ -26,7 +26,7 @@ pub async fn serve_page_or_not_found(
 }
 
 /// 405 with errno 4201 and `Allow: <allow>`.
-pub fn method_not_allowed(
+pub(crate) fn method_not_allowed(
     allow: &'static str,
 ) -> impl Fn() -> std::future::Ready<Result<HttpResponse, ApiError>> + Clone {
     move || {
@@ -39,7 +39,10 @@ pub fn method_not_allowed(
 
 /// Maps what the JSON extractor refused to the contract's 4103, with 413
 /// for a body over the limit and 415 for a wrong content type.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub(crate) fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::{JsonPayloadError as J, PayloadError as P};
     // The cause names the kind only: serde's message quotes the body, and
     // the body (a mobile, a code) is never logged, whatever its shape.

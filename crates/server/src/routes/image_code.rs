@@ -23,7 +23,7 @@ fn parse_code_id(query: &str) -> Result<ImageCodeId, ApiError> {
 }
 
 /// Renders a captcha for `code_id`, stores its answer, answers the image.
-pub async fn get_image_code(
+pub(crate) async fn get_image_code(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,7 +1,7 @@
 //! One module per route.
 
-pub mod fallback;
-pub mod health;
-pub mod image_code;
-pub mod sms_code;
-pub mod verify_sms_code;
+pub(crate) mod fallback;
+pub(crate) mod health;
+pub(crate) mod image_code;
+pub(crate) mod sms_code;
+pub(crate) mod verify_sms_code;

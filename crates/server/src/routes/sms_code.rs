@@ -11,11 +11,14 @@ use crate::state::AppState;
 /// serde's positional form (`[mobile, code, id]`) is refused, and a missing
 /// field is the contract's 4103 like an empty one. Other fields are ignored
 /// (front ends written for the seed send more).
-pub type SmsCodeBody = serde_json::Map<String, serde_json::Value>;
+pub(crate) type SmsCodeBody = serde_json::Map<String, serde_json::Value>;
 
 /// A string field of a JSON body: missing, null or blank is
 /// [`ParseError::Missing`], any other type [`ParseError::Malformed`].
-pub fn string_field<'a>(body: &'a SmsCodeBody, name: &'static str) -> Result<&'a str, ParseError> {
+pub(crate) fn string_field<'a>(
+    body: &'a SmsCodeBody,
+    name: &'static str,
+) -> Result<&'a str, ParseError> {
     match body.get(name) {
         None | Some(serde_json::Value::Null) => Err(ParseError::Missing(name)),
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => Err(ParseError::Missing(name)),
@@ -26,7 +29,7 @@ pub fn string_field<'a>(body: &'a SmsCodeBody, name: &'static str) -> Result<&'a
 
 /// Parameters present → mobile valid → the rules (per-IP limit, take and
 /// compare the captcha, per-mobile limits, make, store and send).
-pub async fn send_sms_code(
+pub(crate) async fn send_sms_code(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SmsCodeBody>,

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// the body among the handler's arguments, so a caller without the key
 /// learns nothing about the body's rules.
 #[derive(Debug)]
-pub struct Authorized(());
+pub(crate) struct Authorized(());
 
 impl FromRequest for Authorized {
     type Error = ApiError;
@@ -49,11 +49,11 @@ impl FromRequest for Authorized {
 }
 
 /// The body: a JSON object `{"mobile": "...", "sms_code": "123456"}`.
-pub type CheckBody = serde_json::Map<String, serde_json::Value>;
+pub(crate) type CheckBody = serde_json::Map<String, serde_json::Value>;
 
 /// Checks the code once: accepted codes are used up, and a code is void
 /// after the configured number of wrong checks.
-pub async fn check_sms_code(
+pub(crate) async fn check_sms_code(
     _auth: Authorized,
     state: web::Data<AppState>,
     body: web::Json<CheckBody>,

@@ -133,8 +133,7 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
     let mut not_utf8 = secret_body.as_bytes().to_vec();
     not_utf8.insert(12, 0xff);
     for bad in [double.as_bytes(), truncated.as_bytes(), &not_utf8] {
-        let mut stream =
-            TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
         write!(
             stream,
             "POST /passport/sms_code HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
@@ -182,7 +181,10 @@ fn serves_from_any_directory_answers_healthcheck_and_stops_on_sigterm() {
     assert!(!log.contains("secret=q"), "query in the log:\n{log}");
     assert!(!log.contains("ABCD"), "typed captcha in the log:\n{log}");
     for secret in ["13900139001", "0013900", "WXYZ", "654321"] {
-        assert!(!log.contains(secret), "{secret} from a bad body in the log:\n{log}");
+        assert!(
+            !log.contains(secret),
+            "{secret} from a bad body in the log:\n{log}"
+        );
     }
 }
 

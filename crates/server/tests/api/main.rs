@@ -1,4 +1,7 @@
 //! The HTTP contract, end to end: the app on a free port, spoken to over TCP.
+// Test binaries: `pub` items in their modules are reachable from the
+// test modules only, which is what they are for.
+#![allow(unreachable_pub)]
 
 mod client_ip;
 mod config;
