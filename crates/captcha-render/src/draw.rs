@@ -82,7 +82,7 @@ impl Picture {
 }
 
 /// Everything `draw` needs that does not change between captchas.
-pub(crate) struct Style<'a> {
+pub(crate) struct Setup<'a> {
     pub(crate) width: u32,
     pub(crate) height: u32,
     pub(crate) inks: usize,
@@ -378,12 +378,12 @@ fn push_segment(path: &mut Path, warp: &Warp, from: Point, to: Point) {
 }
 
 /// Draws `shapes` (the glyphs of the text, in order) onto a fresh canvas.
-pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &mut R) -> Picture {
-    let (w, h) = (style.width as f32, style.height as f32);
+pub(crate) fn draw<R: Rng + ?Sized>(setup: &Setup<'_>, shapes: &[&Shape], rng: &mut R) -> Picture {
+    let (w, h) = (setup.width as f32, setup.height as f32);
     let mut canvas = Canvas {
-        width: style.width as usize,
-        height: style.height as usize,
-        pixels: vec![0; style.width as usize * style.height as usize],
+        width: setup.width as usize,
+        height: setup.height as usize,
+        pixels: vec![0; setup.width as usize * setup.height as usize],
     };
 
     // The warp's reach sets the margins, so nothing it moves can leave the canvas.
@@ -408,14 +408,14 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
         let angle = MAX_ROTATION * (rng.random::<f32>() + rng.random::<f32>() - 1.0);
         let scale = uniform(rng, 0.85, 1.1);
         let dy = uniform(rng, -MAX_OFFSET_EM, MAX_OFFSET_EM);
-        let mut ink = rng.random_range(0..style.inks);
+        let mut ink = rng.random_range(0..setup.inks);
         // Neighbours in different colours read more easily for people; thresholding OCR
         // sees no difference.
         if let Some(prev) = posed.last()
-            && style.inks > 1
+            && setup.inks > 1
             && ink == prev.ink
         {
-            ink = (ink + 1 + rng.random_range(0..style.inks - 1)) % style.inks;
+            ink = (ink + 1 + rng.random_range(0..setup.inks - 1)) % setup.inks;
         }
         posed.push(Posed::new(shape, angle, scale, dy, ink));
     }
@@ -453,7 +453,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
         .fold(f32::MIN, f32::max);
     let run_em = (run_right - run_left).max(f32::EPSILON);
     let run_h_em = (run_bottom - run_top).max(f32::EPSILON);
-    let target = TARGET_GLYPH_HEIGHT * h / style.tallest_em.max(f32::EPSILON);
+    let target = TARGET_GLYPH_HEIGHT * h / setup.tallest_em.max(f32::EPSILON);
     let em_px = target
         .min(avail_w / run_em)
         .min(avail_h / run_h_em)
@@ -494,7 +494,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
         canvas.fill(&path, g.ink, Paint::Ink);
     }
 
-    let curves = match style.noise {
+    let curves = match setup.noise {
         0 => 0,
         n => usize::from(n),
     };
@@ -515,25 +515,25 @@ pub(crate) fn draw<R: Rng + ?Sized>(style: &Style<'_>, shapes: &[&Shape], rng: &
             rise: rise_sign * uniform(rng, 0.35, 0.7),
         };
         rise_sign = -rise_sign;
-        let ink = curve_ink(&posed, style.inks, k, rng);
+        let ink = curve_ink(&posed, setup.inks, k, rng);
         stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink, paint);
     }
 
-    let dots = match style.noise {
+    let dots = match setup.noise {
         0 => 0,
         n => (w * h) as usize * usize::from(n) / 900,
     };
     for _ in 0..dots {
         let x = rng.random_range(0..canvas.width);
         let y = rng.random_range(0..canvas.height);
-        let ink = rng.random_range(0..style.inks);
+        let ink = rng.random_range(0..setup.inks);
         canvas.put(y * canvas.width + x, ink, LEVELS);
     }
 
     Picture {
-        width: style.width,
-        height: style.height,
-        palette: Arc::clone(style.palette),
+        width: setup.width,
+        height: setup.height,
+        palette: Arc::clone(setup.palette),
         pixels: canvas.pixels,
         glyph_bounds,
     }

@@ -6,12 +6,19 @@ use std::sync::Arc;
 use ab_glyph::FontRef;
 use rand::{Rng, RngExt};
 
+#[cfg(feature = "serde")]
+mod config;
 mod draw;
 mod encode;
+mod params;
 mod raster;
 mod shape;
 
 pub use draw::Picture;
+pub use params::{
+    Format, MAX_HEIGHT, MAX_INKS, MAX_LENGTH, MAX_NOISE, MAX_WIDTH, MIN_INK_CONTRAST, Params,
+    ParamsError, Style, contrast, luminance,
+};
 use shape::Shape;
 
 /// The compiled-in font: DejaVu Sans Bold reduced to printable ASCII (licence in `fonts/`).
@@ -31,86 +38,6 @@ pub const DEFAULT_INK: [[u8; 3]; 5] = [
 
 /// The default background colour.
 pub const DEFAULT_BACKGROUND: [u8; 3] = [250, 250, 245];
-
-/// Largest accepted width in pixels.
-pub const MAX_WIDTH: u32 = 1000;
-/// Largest accepted height in pixels.
-pub const MAX_HEIGHT: u32 = 400;
-/// Longest accepted text.
-pub const MAX_LENGTH: usize = 12;
-/// Most ink colours accepted.
-pub const MAX_INKS: usize = 8;
-/// Highest noise level.
-pub const MAX_NOISE: u8 = 3;
-
-/// Image encoding of a captcha.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// PNG (`image/png`), the default.
-    Png,
-    /// JPEG (`image/jpeg`) at the given quality (1..=100).
-    Jpeg {
-        /// Encoder quality, 1..=100.
-        quality: u8,
-    },
-}
-
-impl Format {
-    /// The MIME type of images in this format.
-    pub fn mime(self) -> &'static str {
-        match self {
-            Format::Png => "image/png",
-            Format::Jpeg { .. } => "image/jpeg",
-        }
-    }
-}
-
-/// Rendering parameters; checked by [`Renderer::new`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Params {
-    /// Image width in pixels (1..=1000).
-    pub width: u32,
-    /// Image height in pixels (1..=400).
-    pub height: u32,
-    /// Characters per captcha (1..=12).
-    pub length: usize,
-    /// Characters the text is drawn from: printable ASCII, no spaces, no repeats.
-    pub alphabet: String,
-    /// Output encoding.
-    pub format: Format,
-    /// Background colour (RGB).
-    pub background: [u8; 3],
-    /// Ink colours (RGB), 1..=8, none equal to the background; each glyph, noise curve and
-    /// dot takes one at random.
-    pub ink: Vec<[u8; 3]>,
-    /// Noise, 0..=3: that many curves across the text (default 2), and sparse dots that grow
-    /// with the level.
-    pub noise: u8,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Self {
-            width: 160,
-            height: 60,
-            length: 4,
-            alphabet: DEFAULT_ALPHABET.to_owned(),
-            format: Format::Png,
-            background: DEFAULT_BACKGROUND,
-            ink: DEFAULT_INK.to_vec(),
-            noise: 2,
-        }
-    }
-}
-
-/// Why parameters or a font were refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParamsError {
-    /// A parameter is out of range; names the parameter (`width`, `height`, `length`,
-    /// `alphabet`, `format`, `ink`, `noise`, `font`, or `text` for [`Renderer::draw`]).
-    #[error("invalid captcha parameter `{0}`")]
-    Invalid(&'static str),
-}
 
 /// Why rendering failed (encoding errors only; drawing cannot fail).
 #[derive(Debug, thiserror::Error)]
@@ -155,7 +82,7 @@ impl fmt::Debug for Renderer {
 }
 
 impl Renderer {
-    /// Checks `params` and loads the compiled-in font.
+    /// Checks `params` ([`Params::validate`]) and loads the compiled-in font.
     pub fn new(params: Params) -> Result<Self, ParamsError> {
         Self::with_font(params, DEFAULT_FONT)
     }
@@ -165,7 +92,7 @@ impl Renderer {
     ///
     /// The outlines are copied out, so the bytes need not outlive the call.
     pub fn with_font(params: Params, font: &[u8]) -> Result<Self, ParamsError> {
-        check(&params)?;
+        params.validate()?;
         let font = FontRef::try_from_slice(font).map_err(|_| ParamsError::Invalid("font"))?;
         // The drawn em stays under the canvas height (the tallest glyph fills 60% of it, scaled
         // by at most 1.1); flatten curves for that size.
@@ -223,7 +150,7 @@ impl Renderer {
             .map(|b| inner.shapes.get(usize::from(b)).and_then(Option::as_ref))
             .collect::<Option<Vec<&Shape>>>()
             .ok_or(ParamsError::Invalid("text"))?;
-        let style = draw::Style {
+        let setup = draw::Setup {
             width: inner.params.width,
             height: inner.params.height,
             inks: inner.params.ink.len(),
@@ -231,7 +158,7 @@ impl Renderer {
             palette: &inner.palette,
             tallest_em: inner.tallest_em,
         };
-        Ok(draw::draw(&style, &shapes, rng))
+        Ok(draw::draw(&setup, &shapes, rng))
     }
 
     /// Encodes `picture` in this renderer's format.
@@ -255,39 +182,4 @@ impl Renderer {
             mime: self.mime(),
         })
     }
-}
-
-fn check(p: &Params) -> Result<(), ParamsError> {
-    let invalid = ParamsError::Invalid;
-    if p.width == 0 || p.width > MAX_WIDTH {
-        return Err(invalid("width"));
-    }
-    if p.height == 0 || p.height > MAX_HEIGHT {
-        return Err(invalid("height"));
-    }
-    if p.length == 0 || p.length > MAX_LENGTH {
-        return Err(invalid("length"));
-    }
-    let bytes = p.alphabet.as_bytes();
-    if bytes.is_empty() || !bytes.iter().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid("alphabet"));
-    }
-    let mut seen = [false; 128];
-    for &b in bytes {
-        if std::mem::replace(&mut seen[usize::from(b)], true) {
-            return Err(invalid("alphabet"));
-        }
-    }
-    if let Format::Jpeg { quality } = p.format
-        && !(1..=100).contains(&quality)
-    {
-        return Err(invalid("format"));
-    }
-    if p.ink.is_empty() || p.ink.len() > MAX_INKS || p.ink.contains(&p.background) {
-        return Err(invalid("ink"));
-    }
-    if p.noise > MAX_NOISE {
-        return Err(invalid("noise"));
-    }
-    Ok(())
 }

@@ -265,14 +265,14 @@ fn bad_params_are_refused_by_name() {
                 format: Format::Jpeg { quality: 0 },
                 ..Params::default()
             },
-            "format",
+            "jpeg_quality",
         ),
         (
             Params {
                 format: Format::Jpeg { quality: 101 },
                 ..Params::default()
             },
-            "format",
+            "jpeg_quality",
         ),
         (
             Params {
@@ -297,6 +297,21 @@ fn bad_params_are_refused_by_name() {
             "ink",
         ),
         (
+            // 3:1 against the background: too faint to read.
+            Params {
+                ink: vec![[28, 58, 150], [150, 150, 150]],
+                ..Params::default()
+            },
+            "ink",
+        ),
+        (
+            Params {
+                alphabet: "W".into(),
+                ..Params::default()
+            },
+            "alphabet",
+        ),
+        (
             Params {
                 noise: 4,
                 ..Params::default()
@@ -305,8 +320,14 @@ fn bad_params_are_refused_by_name() {
         ),
     ];
     for (params, name) in cases {
+        assert_eq!(
+            params.validate(),
+            Err(ParamsError::Invalid(name)),
+            "{params:?}"
+        );
         let err = Renderer::new(params.clone()).expect_err(name);
         assert_eq!(err, ParamsError::Invalid(name), "{params:?}");
+        assert_eq!(err.field(), name);
     }
 }
 
@@ -384,7 +405,7 @@ fn extreme_but_valid_params_render_and_decode() {
             ..Params::default()
         },
         Params {
-            alphabet: "W".into(),
+            alphabet: "WX".into(),
             length: 1,
             ..Params::default()
         },
