@@ -329,7 +329,7 @@ describe('rate limit', { timeout: TEST_TIMEOUT }, () => {
   const INTERVAL = 45;
   let server;
   before(async () => {
-    server = await startServer(stack.redis.url, { PASSPORT__SMS__INTERVAL_SECS: String(INTERVAL) });
+    server = await startServer(stack.redis.url, { PASSPORT__LIMITS__SMS_INTERVAL_SECS: String(INTERVAL) });
   });
   after(async () => {
     if (server) await server.stop();

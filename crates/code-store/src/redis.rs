@@ -69,6 +69,10 @@ pub struct RedisConfig {
     pub command_timeout_ms: u64,
     /// Put in front of every key.
     pub key_prefix: String,
+    /// A file holding the URL, for deployments that keep the password out
+    /// of the environment; the host application reads it into `url` when
+    /// it loads its configuration (it wins over `url`).
+    pub url_file: String,
 }
 
 impl Default for RedisConfig {
@@ -80,6 +84,7 @@ impl Default for RedisConfig {
             wait_timeout_ms: 1_000,
             command_timeout_ms: 500,
             key_prefix: String::new(),
+            url_file: String::new(),
         }
     }
 }
@@ -94,6 +99,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("wait_timeout_ms", &self.wait_timeout_ms)
             .field("command_timeout_ms", &self.command_timeout_ms)
             .field("key_prefix", &self.key_prefix)
+            .field("url_file", &self.url_file)
             .finish()
     }
 }

@@ -12,8 +12,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use code_store::{MemoryStore, RedisStore, SharedStore};
 use verify::{
-    DiscardSender, LogSender, MobileRule, Passport, Renderer, SmsSender, WebhookConfigError,
-    WebhookSender,
+    DiscardSender, LogSender, Passport, Renderer, SmsSender, WebhookConfigError, WebhookSender,
 };
 
 use crate::client_ip::TrustedProxies;
@@ -53,9 +52,9 @@ impl Application {
     /// purge task).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store: SharedStore = match settings.store.backend {
-            Backend::Memory => Arc::new(MemoryStore::new(settings.memory_config())),
+            Backend::Memory => Arc::new(MemoryStore::new(settings.store.memory.clone())),
             Backend::Redis => Arc::new(
-                RedisStore::new(settings.redis_config())
+                RedisStore::new(settings.store.redis.clone())
                     .context("store.redis: building the pool")?,
             ),
         };
@@ -69,18 +68,17 @@ impl Application {
         store: SharedStore,
         sender: Arc<dyn SmsSender>,
     ) -> anyhow::Result<Self> {
-        settings.validate().context("config error")?;
-        let renderer = Renderer::new(settings.renderer_params())
-            .map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
-        let mobile_rule = MobileRule::new(&settings.sms.mobile_pattern)
-            .map_err(|e| anyhow::anyhow!("sms.mobile_pattern: {e}"))?;
+        // The settings were checked when they were loaded; the renderer
+        // checks its parameters again, which costs nothing.
+        let renderer =
+            Renderer::new(settings.captcha.clone()).map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
         let metrics = Arc::new(Metrics::default());
         let state = web::Data::new(AppState {
-            passport: Passport::new(store, sender, renderer, settings.policy()),
-            mobile_rule,
+            passport: Passport::new(store, sender, renderer, settings.limits.clone()),
+            mobile_rule: settings.mobile.clone(),
             proxies: TrustedProxies::new(settings.trusted_proxies()),
             verify_key: Some(settings.verify_api.key.clone()).filter(|k| !k.is_empty()),
-            default_lang: settings.messages.default_lang.into(),
+            default_lang: settings.messages.default_lang,
             errors_as_200: settings.compat.errors_as_200,
             metrics: Arc::clone(&metrics),
         });

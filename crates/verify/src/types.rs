@@ -94,10 +94,35 @@ impl std::fmt::Display for Mobile {
 }
 
 /// The pattern a mobile number must match (default: mainland China).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "MobileTable")]
 pub struct MobileRule {
     pattern: String,
     regex: Regex,
+}
+
+/// The `[mobile]` config table: `pattern`, the regular expression numbers
+/// must match (default `^1[3-9]\d{9}$`).
+#[derive(serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MobileTable {
+    pattern: String,
+}
+
+impl Default for MobileTable {
+    fn default() -> Self {
+        Self {
+            pattern: MobileRule::DEFAULT_PATTERN.to_owned(),
+        }
+    }
+}
+
+impl TryFrom<MobileTable> for MobileRule {
+    type Error = String;
+
+    fn try_from(table: MobileTable) -> Result<Self, Self::Error> {
+        MobileRule::new(&table.pattern).map_err(|e| format!("pattern: {e}"))
+    }
 }
 
 static DEFAULT_RULE: LazyLock<MobileRule> = LazyLock::new(|| {

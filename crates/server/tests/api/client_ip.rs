@@ -32,7 +32,7 @@ async fn spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
 async fn behind_a_trusted_proxy_the_rightmost_untrusted_address_counts() {
     let app = TestApp::spawn_with(Backend::Memory, |s| {
         s.limits.image_codes_per_ip_per_minute = 1;
-        s.limits.trusted_proxies = vec!["127.0.0.1".to_owned(), "10.0.0.0/8".to_owned()];
+        s.server.trusted_proxies = vec!["127.0.0.1".to_owned(), "10.0.0.0/8".to_owned()];
     })
     .await;
     let get = |n: u32, xff: &'static str| {

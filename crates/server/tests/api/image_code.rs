@@ -2,7 +2,7 @@
 
 use crate::helpers::Answers;
 use crate::helpers::{Backend, Request, TestApp, code_id, send_raw};
-use passport_server::configuration::ImageFormat;
+use captcha_render::Format;
 
 #[tokio::test]
 async fn answers_a_png_with_the_contract_headers() {
@@ -19,7 +19,10 @@ async fn answers_a_png_with_the_contract_headers() {
 
 #[tokio::test]
 async fn answers_a_jpeg_when_configured() {
-    let app = TestApp::spawn_with(Backend::Memory, |s| s.captcha.format = ImageFormat::Jpeg).await;
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.captcha.format = Format::Jpeg { quality: 80 }
+    })
+    .await;
     let r = app.image_code(&code_id(2)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("image/jpeg"));

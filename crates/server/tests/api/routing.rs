@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::{Backend, Request, TestApp, code_id};
-use passport_server::configuration::LangSetting;
+use verify::Lang;
 
 #[tokio::test]
 async fn unknown_routes_are_404_json() {
@@ -103,10 +103,7 @@ async fn errors_as_200_keeps_errno_and_retry_after() {
 
 #[tokio::test]
 async fn default_lang_en_answers_in_english_unless_chinese_is_preferred() {
-    let app = TestApp::spawn_with(Backend::Memory, |s| {
-        s.messages.default_lang = LangSetting::En
-    })
-    .await;
+    let app = TestApp::spawn_with(Backend::Memory, |s| s.messages.default_lang = Lang::En).await;
     let r = app.sms_code("13800138000", "ABCD", &code_id(1)).await;
     r.assert_error(400, "4002");
     assert!(r.errmsg().is_ascii());

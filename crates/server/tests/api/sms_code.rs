@@ -174,8 +174,8 @@ async fn a_second_sms_within_the_interval_is_429() {
 #[tokio::test]
 async fn the_daily_cap_holds() {
     let app = TestApp::spawn_with(Backend::Memory, |s| {
-        s.sms.interval_secs = 0;
-        s.sms.daily_cap = 2;
+        s.limits.sms_interval = std::time::Duration::ZERO;
+        s.limits.sms_daily_cap = 2;
     })
     .await;
     for n in 0..2 {

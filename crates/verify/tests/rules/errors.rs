@@ -90,14 +90,14 @@ fn policy_validation_names_the_field() {
             captcha_ttl: Duration::ZERO,
             ..d()
         }),
-        Err("captcha_ttl")
+        Err("captcha_ttl_secs")
     );
     assert_eq!(
         field(Policy {
             sms_ttl: Duration::ZERO,
             ..d()
         }),
-        Err("sms_ttl")
+        Err("sms_ttl_secs")
     );
     assert_eq!(
         field(Policy {
@@ -111,7 +111,7 @@ fn policy_validation_names_the_field() {
             sms_interval: Duration::from_micros(10),
             ..d()
         }),
-        Err("sms_interval")
+        Err("sms_interval_secs")
     );
     let e = Policy {
         sms_ttl: Duration::ZERO,

@@ -1,0 +1,182 @@
+//! The loader: layers, keys named in errors, secrets kept out of them.
+use std::collections::HashMap;
+
+use captcha_render::Params;
+use verify::Policy;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    Settings::load_from(None, &env(pairs), false)
+}
+
+#[test]
+fn defaults_parse_and_validate() {
+    let s = Settings::defaults();
+    assert_eq!(s.server.port, 8080);
+    assert_eq!(s.store.backend, Backend::Memory);
+    assert_eq!(s.limits, Policy::default());
+    assert_eq!(s.captcha, Params::default());
+    assert_eq!(s.server.metrics_addr, "127.0.0.1:9898");
+    assert!(s.verify_api.key.is_empty());
+}
+
+#[test]
+fn environment_overrides_nested_keys() {
+    let s = load(&[
+        ("PASSPORT__SERVER__PORT", "9000"),
+        ("PASSPORT__STORE__BACKEND", "redis"),
+        ("PASSPORT__STORE__REDIS__URL", "redis://127.0.0.1:7000"),
+        ("PASSPORT__LIMITS__SMS_PER_IP_PER_HOUR", "0"),
+        ("PASSPORT__COMPAT__ERRORS_AS_200", "true"),
+        ("PASSPORT__SERVER__TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+        ("PASSPORT__SERVER__METRICS_ADDR", ""),
+        ("PASSPORT__VERIFY_API__KEY", "0000111122223333"),
+        ("PASSPORT_ENV", ""),
+    ])
+    .unwrap();
+    assert_eq!(s.server.port, 9000);
+    assert_eq!(s.store.backend, Backend::Redis);
+    assert_eq!(s.store.redis.url, "redis://127.0.0.1:7000");
+    assert_eq!(s.limits.sms_per_ip_per_hour, 0);
+    assert!(s.compat.errors_as_200);
+    assert_eq!(s.server.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+    assert_eq!(s.server.metrics_addr, "");
+    // Digit-only secrets keep their leading zeros.
+    assert_eq!(s.verify_api.key.expose(), "0000111122223333");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("PASSPORT__CAPTCHA__WIDTH", "5000", "captcha.width"),
+        ("PASSPORT__CAPTCHA__WIDTH", "wide", "captcha.width"),
+        ("PASSPORT__SERVER__PORT", "70000", "server.port"),
+        ("PASSPORT__STORE__BACKEND", "mongo", "store.backend"),
+        ("PASSPORT__SMS__SENDER", "pigeon", "sms.sender"),
+        ("PASSPORT__LIMITS__MAX_ATTEMPTS", "0", "limits.max_attempts"),
+        ("PASSPORT__LIMITS__SMS_TTL_SECS", "0", "limits.sms_ttl_secs"),
+        ("PASSPORT__MOBILE__PATTERN", "(", "mobile"),
+        ("PASSPORT__CAPTCHA__STYLE", "fancy", "captcha.style"),
+        ("PASSPORT__STORE__REDIS__POOL_SIZE", "0", "store.redis"),
+        (
+            "PASSPORT__SERVER__TRUSTED_PROXIES",
+            "10.0.0.0/99",
+            "server.trusted_proxies",
+        ),
+        (
+            "PASSPORT__CORS__ALLOWED_ORIGINS",
+            "*",
+            "cors.allowed_origins",
+        ),
+        (
+            "PASSPORT__SERVER__METRICS_ADDR",
+            "nowhere",
+            "server.metrics_addr",
+        ),
+        (
+            "PASSPORT__MESSAGES__DEFAULT_LANG",
+            "fr",
+            "messages.default_lang",
+        ),
+        (
+            "PASSPORT__COMPAT__ERRORS_AS_200",
+            "maybe",
+            "compat.errors_as_200",
+        ),
+        ("PASSPORT__LOG__LEVEL", "loud!", "log.level"),
+        ("PASSPORT__LOG__LEVEL", "info,x=", "log.level"),
+        ("PASSPORT__CAPTCHA__ALPHABET", "AA", "captcha.alphabet"),
+        ("PASSPORT__SMS__SENDER", "webhook", "sms.webhook.url"),
+        (
+            "PASSPORT__SMS__WEBHOOK__MAX_RETRIES",
+            "9",
+            "sms.webhook.max_retries",
+        ),
+    ];
+    for (var, value, key) in cases {
+        let err = load(&[(var, value)]).expect_err(var);
+        assert!(
+            err.to_string().contains(key),
+            "{var}={value}: {err} does not name {key}"
+        );
+        assert!(!err.to_string().contains('\n'));
+    }
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let err = load(&[("PASSPORT__CAPTCHA__WIDHT", "100")]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("captcha") && text.contains("widht"), "{text}");
+}
+
+#[test]
+fn secrets_never_appear_in_errors() {
+    let err = load(&[
+        ("PASSPORT__VERIFY_API__KEY", "short-secret"),
+        ("PASSPORT__SERVER__PORT", "80"),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().starts_with("verify_api.key:"));
+    assert!(!err.to_string().contains("short-secret"));
+    let s = load(&[("PASSPORT__VERIFY_API__KEY", "a-long-enough-secret")]).unwrap();
+    assert!(!format!("{s:?}").contains("a-long-enough-secret"));
+}
+
+#[test]
+fn secret_files_are_read_and_exclusive() {
+    let dir = std::env::temp_dir().join(format!("passport-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("key");
+    std::fs::write(&file, "from-a-file-0123456789\n").unwrap();
+    let path = file.to_str().unwrap();
+    let s = load(&[("PASSPORT__VERIFY_API__KEY_FILE", path)]).unwrap();
+    assert_eq!(s.verify_api.key.expose(), "from-a-file-0123456789");
+    let err = load(&[
+        ("PASSPORT__VERIFY_API__KEY_FILE", path),
+        ("PASSPORT__VERIFY_API__KEY", "another-key-0123456789"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.key, "verify_api.key_file");
+    let err = load(&[("PASSPORT__VERIFY_API__KEY_FILE", "/nonexistent/key")]).unwrap_err();
+    assert_eq!(err.key, "verify_api.key_file");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn files_layer_under_the_environment() {
+    let dir = std::env::temp_dir().join(format!("passport-cfg-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("default.toml"),
+        "[server]\nport = 7001\nworkers = 3\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("staging.toml"), "[server]\nport = 7002\n").unwrap();
+    let s = Settings::load_from(Some(&dir), &env(&[("PASSPORT_ENV", "staging")]), false).unwrap();
+    assert_eq!((s.server.port, s.server.workers), (7002, 3));
+    let s = Settings::load_from(
+        Some(&dir),
+        &env(&[
+            ("PASSPORT_ENV", "staging"),
+            ("PASSPORT__SERVER__PORT", "7003"),
+        ]),
+        false,
+    )
+    .unwrap();
+    assert_eq!(s.server.port, 7003);
+    std::fs::write(dir.join("default.toml"), "[server]\nport = = 1\n").unwrap();
+    let err = Settings::load_from(Some(&dir), &HashMap::new(), false).unwrap_err();
+    assert!(err.reason.contains("TOML"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = Settings::load_from(Some(&dir), &HashMap::new(), false).unwrap_err();
+    assert_eq!(err.key, "--config");
+}
