@@ -1203,6 +1203,7 @@ mod redis_support {
             wait_timeout_ms: 30_000,
             command_timeout_ms: 5_000,
             key_prefix: prefix.to_owned(),
+            ..RedisConfig::default()
         }
     }
 
@@ -1567,6 +1568,7 @@ mod redis_only {
             wait_timeout_ms: 300,
             command_timeout_ms: 300,
             key_prefix: unique_prefix("faults"),
+            ..RedisConfig::default()
         }
     }
 
