@@ -103,8 +103,8 @@ impl Passport {
     /// definitely did not send, everything this call took is given back (the
     /// code, the interval, the daily and global counts), so the user can
     /// retry at once with a new captcha; after a timeout or an ambiguous
-    /// answer everything stays, since the SMS may have gone out. A store error fails closed: nothing is
-    /// sent.
+    /// answer everything stays, since the SMS may have gone out. A store
+    /// error fails closed: nothing is sent.
     pub async fn send_sms_code(
         &self,
         mobile: &Mobile,
@@ -112,55 +112,72 @@ impl Passport {
         id: &ImageCodeId,
         ip: &ClientIp,
     ) -> Result<(), VerifyError> {
-        let inner = &*self.inner;
-        let policy = &inner.policy;
-        let store = &inner.store;
         let typed = check_typed(typed)?;
-
         // Store round trips on the success path, every limit on: per-IP,
         // take, global, issue (four). The per-IP count comes first so a
         // client over its limit does not use a captcha up.
         self.count(
             keys::sms_per_ip(ip),
-            policy.sms_per_ip_per_hour,
+            self.inner.policy.sms_per_ip_per_hour,
             HOUR,
             Limit::SmsPerIp,
         )
         .await?;
+        self.take_and_compare(id, typed).await?;
+        let counted = self.count_global(mobile).await?;
+        let message = self.issue_code(mobile, counted).await?;
+        self.send(message, counted).await
+    }
 
-        let stored = store.take(&keys::image_code(id)).await?;
+    /// Takes the captcha answer (any attempt uses it up) and compares.
+    async fn take_and_compare(&self, id: &ImageCodeId, typed: &str) -> Result<(), VerifyError> {
+        let stored = self.inner.store.take(&keys::image_code(id)).await?;
         let Some(stored) = stored else {
             return Err(VerifyError::CaptchaMissing);
         };
         if !same_text(typed, &stored) {
             return Err(VerifyError::CaptchaWrong);
         }
+        Ok(())
+    }
 
-        let global = policy.sms_global_per_hour > 0;
-        if global {
-            let count = store
-                .incr(EntryKind::GlobalCounter, keys::SMS_GLOBAL, HOUR)
-                .await?;
-            if count.value > u64::from(policy.sms_global_per_hour) {
-                tracing::warn!("global SMS cap reached; sends refused until the hour ends");
-                self.give_back(mobile, GiveBack::GLOBAL).await;
-                return Err(limited(Limit::SmsGlobal, count.ttl));
-            }
+    /// Counts one send against the global hourly cap; says what a later
+    /// failure must give back.
+    async fn count_global(&self, mobile: &Mobile) -> Result<GiveBack, VerifyError> {
+        let cap = self.inner.policy.sms_global_per_hour;
+        if cap == 0 {
+            return Ok(GiveBack::NOTHING);
         }
-        // From here on, any failure gives the global count back.
-        let counted = if global {
-            GiveBack::GLOBAL
-        } else {
-            GiveBack::NOTHING
-        };
+        let count = self
+            .inner
+            .store
+            .incr(EntryKind::GlobalCounter, keys::SMS_GLOBAL, HOUR)
+            .await?;
+        if count.value > u64::from(cap) {
+            tracing::warn!("global SMS cap reached; sends refused until the hour ends");
+            self.give_back(mobile, GiveBack::GLOBAL).await;
+            return Err(limited(Limit::SmsGlobal, count.ttl));
+        }
+        Ok(GiveBack::GLOBAL)
+    }
 
+    /// Makes a code and stores it within the per-mobile limits, in one step
+    /// of the store; a refusal gives back what `counted` took.
+    async fn issue_code(
+        &self,
+        mobile: &Mobile,
+        counted: GiveBack,
+    ) -> Result<SmsMessage, VerifyError> {
+        let policy = &self.inner.policy;
         let (code, message_id) = new_code_and_id();
         let limits = CodeLimits {
             interval: policy.sms_interval,
             daily_cap: policy.sms_daily_cap,
             daily_window: DAY,
         };
-        let issued = store
+        let issued = self
+            .inner
+            .store
             .issue_code(
                 &keys::sms_code(mobile),
                 code.as_str(),
@@ -169,49 +186,47 @@ impl Passport {
             )
             .await;
         let refused = match issued {
-            Ok(Issued::Stored) => None,
+            Ok(Issued::Stored) => {
+                return Ok(SmsMessage {
+                    mobile: mobile.clone(),
+                    code,
+                    ttl: policy.sms_ttl,
+                    id: message_id,
+                });
+            }
             // One answer for every per-mobile limit, whatever the time left:
             // a remaining interval or daily window would tell whoever holds
             // one solved captcha when that number last got an SMS.
             Ok(Issued::IntervalHeld { .. }) => {
-                Some(limited(Limit::SmsInterval, policy.per_mobile_retry_after()))
+                limited(Limit::SmsInterval, policy.per_mobile_retry_after())
             }
             Ok(Issued::DailyCapReached { .. }) => {
-                Some(limited(Limit::SmsDailyCap, policy.per_mobile_retry_after()))
+                limited(Limit::SmsDailyCap, policy.per_mobile_retry_after())
             }
             // Not revoked: whether the script ran is unknown, and revoking a
             // code this call never issued would lift an earlier send's
             // interval. An unsent code is harmless and expires.
-            Err(e) => Some(e.into()),
+            Err(e) => e.into(),
         };
-        if let Some(error) = refused {
-            self.give_back(mobile, counted).await;
-            return Err(error);
-        }
+        self.give_back(mobile, counted).await;
+        Err(refused)
+    }
 
-        let message = SmsMessage {
-            mobile: mobile.clone(),
-            code,
-            ttl: policy.sms_ttl,
-            id: message_id,
+    /// Hands the code to the sender. Only a send that surely did not happen
+    /// gives the limits back: after a timeout the SMS may have arrived, and
+    /// giving back would let a slow gateway deliver without any limit.
+    async fn send(&self, message: SmsMessage, counted: GiveBack) -> Result<(), VerifyError> {
+        let Err(e) = self.inner.sender.send(&message).await else {
+            return Ok(());
         };
-        if let Err(e) = inner.sender.send(&message).await {
-            // Only a send that surely did not happen gives the limits back:
-            // after a timeout the SMS may have arrived, and giving back
-            // would let a slow gateway deliver without any limit.
-            if e.definitely_not_sent() {
-                self.give_back(
-                    mobile,
-                    GiveBack {
-                        code: true,
-                        ..counted
-                    },
-                )
-                .await;
-            }
-            return Err(e.into());
+        if e.definitely_not_sent() {
+            let what = GiveBack {
+                code: true,
+                ..counted
+            };
+            self.give_back(&message.mobile, what).await;
         }
-        Ok(())
+        Err(e.into())
     }
 
     /// Gives back what a failed send took, concurrently, best effort: a
