@@ -20,7 +20,7 @@ use crate::configuration::{Backend, SenderKind, Settings};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
 use crate::page::Page;
-use crate::routes::{fallback, health, image_code, sms_code, verify_sms_code};
+use crate::routes::{self, fallback};
 use crate::state::AppState;
 
 /// The contract's body limit for JSON requests.
@@ -103,37 +103,7 @@ impl Application {
                 .wrap(from_fn(observe))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-                .service(
-                    web::resource("/passport/image_code")
-                        .route(web::get().to(image_code::get_image_code))
-                        .default_service(web::to(fallback::method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/passport/sms_code")
-                        .route(web::post().to(sms_code::send_sms_code))
-                        .default_service(web::to(fallback::method_not_allowed("POST"))),
-                )
-                .service(
-                    web::resource("/healthz")
-                        .route(web::get().to(health::get_healthz))
-                        .default_service(web::to(fallback::method_not_allowed("GET"))),
-                )
-                .service(
-                    web::resource("/readyz")
-                        .route(web::get().to(health::get_readyz))
-                        .default_service(web::to(fallback::method_not_allowed("GET"))),
-                );
-            // Not routed at all without a key: it answers 404 like any
-            // unknown path, so its existence is not advertised.
-            let app = if verify_enabled {
-                app.service(
-                    web::resource("/passport/sms_code/verify")
-                        .route(web::post().to(verify_sms_code::check_sms_code))
-                        .default_service(web::to(fallback::method_not_allowed("POST"))),
-                )
-            } else {
-                app
-            };
+                .configure(|cfg| routes::configure(cfg, verify_enabled));
             app.default_service(web::to(fallback::serve_page_or_not_found))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
@@ -145,19 +115,7 @@ impl Application {
         let (metrics_port, metrics_server) = match settings.server.metrics_addr.as_str() {
             "" => (None, None),
             addr => {
-                let listener = TcpListener::bind(addr)
-                    .with_context(|| format!("server.metrics_addr: binding {addr}"))?;
-                let port = listener.local_addr()?.port();
-                let metrics = web::Data::from(metrics);
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(metrics.clone())
-                        .route("/metrics", web::get().to(get_metrics))
-                })
-                .workers(1)
-                .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-                .listen(listener)?
-                .run();
+                let (port, server) = serve_metrics(addr, metrics)?;
                 (Some(port), Some(server))
             }
         };
@@ -229,6 +187,24 @@ impl StopHandle {
             None => self.api.stop(graceful).await,
         }
     }
+}
+
+/// The `/metrics` listener on `addr`, one worker.
+fn serve_metrics(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<(u16, Server)> {
+    let listener =
+        TcpListener::bind(addr).with_context(|| format!("server.metrics_addr: binding {addr}"))?;
+    let port = listener.local_addr()?.port();
+    let metrics = web::Data::from(metrics);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(get_metrics))
+    })
+    .workers(1)
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .listen(listener)?
+    .run();
+    Ok((port, server))
 }
 
 /// The SMS sender `sms.sender` names.
