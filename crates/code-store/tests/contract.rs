@@ -64,8 +64,8 @@ impl Fixture {
 fn memory(test: &str) -> Fixture {
     Fixture {
         store: Arc::new(MemoryStore::new(MemoryConfig {
-            max_entries: 100_000,
             key_prefix: unique_prefix(test),
+            ..MemoryConfig::default()
         })),
         #[cfg(feature = "redis")]
         redis: None,
@@ -781,9 +781,20 @@ contract_tests!(memory_store, make_memory);
 mod memory_only {
     use super::*;
 
-    fn bounded(max_entries: usize) -> MemoryStore {
+    /// Every kind's budget `n`.
+    fn bounded(n: usize) -> MemoryStore {
+        budgets([n; 5])
+    }
+
+    /// Budgets for captcha answers, per-IP counters, per-mobile entries,
+    /// SMS codes and global counters.
+    fn budgets([captcha, ip, mobile, codes, global]: [usize; 5]) -> MemoryStore {
         MemoryStore::new(MemoryConfig {
-            max_entries,
+            max_captcha_answers: captcha,
+            max_ip_counters: ip,
+            max_mobile_entries: mobile,
+            max_sms_codes: codes,
+            max_global_counters: global,
             key_prefix: unique_prefix("bounded"),
         })
     }
@@ -910,39 +921,28 @@ mod memory_only {
 
     #[tokio::test]
     async fn issue_code_makes_room_for_all_its_entries_or_writes_none() {
-        // Interval flag, daily counter and code: three new entries.
-        let s = bounded(5);
-        s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
-            .await
-            .unwrap();
-        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
-        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
+        // Interval flag and daily counter (per-mobile), and the code.
+        let s = budgets([10, 10, 2, 1, 10]);
         assert_eq!(
             s.issue_code("SMS_1", "111111", MINUTE, limits(60, 5))
                 .await
                 .unwrap(),
-            Issued::Stored,
-            "the captcha answer gives way"
+            Issued::Stored
         );
-        assert_eq!(s.len(), 5);
-        assert_eq!(s.take("ImageCode_a").await.unwrap(), None);
-
-        // Only kept entries left: a second mobile is refused, and nothing of
-        // it is written (no interval begun, no count taken).
-        let s = bounded(4);
-        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
-        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
+        assert_eq!(s.len(), 3);
+        // No room for a second mobile: refused, and nothing of it is
+        // written (no interval begun, no count taken).
         assert!(matches!(
             s.issue_code("SMS_2", "222222", MINUTE, limits(60, 5)).await,
             Err(StoreError::Full)
         ));
-        assert_eq!(s.len(), 2);
+        assert_eq!(s.len(), 3);
+        assert!(s.ping().await.is_err(), "not ready while writes fail");
         // Replacing the same mobile's entries needs no room.
-        let s = bounded(3);
+        let s = budgets([10, 10, 1, 1, 10]);
         s.issue_code("SMS_1", "111111", MINUTE, limits(0, 5))
             .await
             .unwrap();
-        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
         assert_eq!(
             s.issue_code("SMS_1", "222222", MINUTE, limits(0, 5))
                 .await
@@ -1009,36 +1009,39 @@ mod memory_only {
     }
 
     #[tokio::test]
-    async fn kept_entries_are_never_dropped_and_a_full_store_refuses() {
-        let s = bounded(4);
+    async fn each_kind_has_its_own_budget_and_kept_kinds_refuse() {
+        let s = bounded(1);
         s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
             .await
             .unwrap();
         s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::MobileState, "flag", MINUTE)
+            .await
+            .unwrap();
+        s.incr(EntryKind::GlobalCounter, "g", MINUTE).await.unwrap();
+        s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
+        assert!(s.ping().await.is_err(), "kept kinds are full");
+        // A kind that gives way drops its own oldest, nothing of another kind.
+        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
         assert_eq!(
-            s.incr(EntryKind::MobileState, "flag", MINUTE)
+            s.incr(EntryKind::IpCounter, "n", MINUTE)
                 .await
                 .unwrap()
                 .value,
-            1
+            1,
+            "the oldest per-IP counter gave way, and only it"
         );
-        s.put_code("SMS_1", "123456", MINUTE).await.unwrap();
-        // Full: a new kept entry pushes out the captcha answer, never a kept one.
-        s.incr(EntryKind::IpCounter, "m", MINUTE).await.unwrap();
-        assert_eq!(s.take("ImageCode_a").await.unwrap(), None);
-
-        // Only kept entries left: every new write is refused.
-        assert!(matches!(
-            s.put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
-                .await,
-            Err(StoreError::Full)
-        ));
-        assert!(matches!(
-            s.incr(EntryKind::IpCounter, "o", MINUTE).await,
-            Err(StoreError::Full)
-        ));
+        assert_eq!(s.take("ImageCode_a").await.unwrap().as_deref(), Some("A"));
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_b", "B", MINUTE)
+            .await
+            .unwrap();
+        // Kinds that are never dropped refuse instead...
         assert!(matches!(
             s.incr(EntryKind::MobileState, "flag2", MINUTE).await,
+            Err(StoreError::Full)
+        ));
+        assert!(matches!(
+            s.incr(EntryKind::GlobalCounter, "g2", MINUTE).await,
             Err(StoreError::Full)
         ));
         assert!(matches!(
@@ -1047,49 +1050,88 @@ mod memory_only {
         ));
         // ...and nothing kept was lost to the refused writes.
         assert_eq!(
-            s.incr(EntryKind::IpCounter, "n", MINUTE)
+            s.incr(EntryKind::MobileState, "flag", MINUTE)
                 .await
                 .unwrap()
                 .value,
             2
         );
         assert_eq!(
-            s.incr(EntryKind::IpCounter, "m", MINUTE)
+            s.incr(EntryKind::GlobalCounter, "g", MINUTE)
                 .await
                 .unwrap()
                 .value,
             2
-        );
-        assert!(
-            s.incr(EntryKind::MobileState, "flag", MINUTE)
-                .await
-                .unwrap()
-                .value
-                > 1
         );
         assert_eq!(
             s.check_code("SMS_1", "123456", 5).await.unwrap(),
             CodeCheck::Accepted
         );
         // A freed slot takes writes again.
-        s.put(EntryKind::CaptchaAnswer, "ImageCode_c", "C", MINUTE)
-            .await
-            .unwrap();
+        s.put_code("SMS_3", "3", MINUTE).await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_full_store_makes_room_from_expired_entries_first() {
-        let s = bounded(2);
-        s.incr(EntryKind::IpCounter, "short", Duration::from_secs(1))
+        let s = bounded(1);
+        s.put_code("SMS_1", "1", Duration::from_secs(1))
             .await
             .unwrap();
         s.put(EntryKind::CaptchaAnswer, "ImageCode_a", "A", MINUTE)
             .await
             .unwrap();
+        assert!(s.ping().await.is_err());
         tokio::time::advance(Duration::from_secs(2)).await;
-        // The expired counter frees the slot; the live captcha answer stays.
-        s.put_code("SMS_1", "1", MINUTE).await.unwrap();
+        // The expired code frees its slot; the live captcha answer stays.
+        s.ping().await.expect("room again once the code expired");
+        s.put_code("SMS_2", "2", MINUTE).await.unwrap();
         assert_eq!(s.take("ImageCode_a").await.unwrap().as_deref(), Some("A"));
+    }
+
+    /// The flood that locked the store: per-IP counters from 100,500
+    /// addresses. The oldest counters give way; per-mobile state, codes and
+    /// captcha answers keep their room, and the store stays ready.
+    #[tokio::test]
+    async fn a_flood_of_per_ip_counters_leaves_the_rest_serving() {
+        let s = MemoryStore::new(MemoryConfig {
+            key_prefix: unique_prefix("ip_flood"),
+            ..MemoryConfig::default()
+        });
+        s.issue_code("SMS_1", "111111", MINUTE, limits(60, 10))
+            .await
+            .unwrap();
+        for i in 0..100_500u32 {
+            s.incr(EntryKind::IpCounter, &format!("SMSPerIp_{i}"), MINUTE)
+                .await
+                .unwrap();
+        }
+        s.ping().await.expect("still ready");
+        s.put(EntryKind::CaptchaAnswer, "ImageCode_x", "ABCD", MINUTE)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                s.issue_code("SMS_1", "222222", MINUTE, limits(60, 10))
+                    .await
+                    .unwrap(),
+                Issued::IntervalHeld { .. }
+            ),
+            "the interval flag survived the flood"
+        );
+        assert_eq!(
+            s.issue_code("SMS_2", "222222", MINUTE, limits(60, 10))
+                .await
+                .unwrap(),
+            Issued::Stored
+        );
+        // The newest counters are still counted.
+        assert_eq!(
+            s.incr(EntryKind::IpCounter, "SMSPerIp_100499", MINUTE)
+                .await
+                .unwrap()
+                .value,
+            2
+        );
     }
 
     #[tokio::test]
@@ -1110,7 +1152,7 @@ mod memory_only {
             .await
             .unwrap();
         }
-        assert_eq!(s.len(), 100);
+        assert_eq!(s.len(), 150, "100 answers, every counter");
         for i in 0..50 {
             assert_eq!(
                 s.incr(EntryKind::IpCounter, &format!("ip_{i}"), MINUTE)

@@ -176,8 +176,10 @@ fn memory(c: &mut Criterion) {
     // A fresh store per measurement, so seeded entries never pile up.
     let store = || -> SharedStore {
         Arc::new(MemoryStore::new(MemoryConfig {
-            max_entries: 10_000_000,
-            key_prefix: String::new(),
+            max_captcha_answers: 10_000_000,
+            max_mobile_entries: 20_000_000,
+            max_sms_codes: 10_000_000,
+            ..MemoryConfig::default()
         }))
     };
     let _guard = rt.enter();

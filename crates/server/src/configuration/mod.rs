@@ -332,12 +332,9 @@ impl Settings {
                 "must be at most 64 bytes without spaces or control characters",
             ));
         }
-        range(
-            "store.memory.max_entries",
-            st.memory.max_entries as u64,
-            1,
-            100_000_000,
-        )?;
+        st.memory
+            .validate()
+            .map_err(|e| ConfigError::new(format!("store.memory.{}", e.field), e.to_string()))?;
         // Building the store checks the whole section (URL, pool, timeouts)
         // without connecting; its message never quotes the URL.
         code_store::RedisStore::new(st.redis.clone())

@@ -94,8 +94,8 @@ impl TestApp {
         configure(&mut settings);
         let inner: SharedStore = match backend {
             Backend::Memory => Arc::new(MemoryStore::new(MemoryConfig {
-                max_entries: settings.store.memory.max_entries,
                 key_prefix: String::new(),
+                ..settings.store.memory.clone()
             })),
             Backend::Redis { url, prefix } => Arc::new(
                 RedisStore::new(RedisConfig {

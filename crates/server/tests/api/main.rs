@@ -6,6 +6,7 @@
 mod client_ip;
 mod config;
 mod contract;
+mod hardening;
 mod helpers;
 mod image_code;
 mod redis;

@@ -50,8 +50,8 @@ impl Harness {
         let mut redis = None;
         let inner: SharedStore = match backend {
             Backend::Memory => Arc::new(MemoryStore::new(MemoryConfig {
-                max_entries: 100_000,
                 key_prefix: prefix,
+                ..MemoryConfig::default()
             })),
             #[cfg(feature = "redis")]
             Backend::Redis => {

@@ -7,8 +7,10 @@
 //! interval flag or an SMS code (dropping a counter would lift a rate limit);
 //! and it expires entries on its own clock, which `tokio::time::pause()` does
 //! not move, so expiry could not be tested without real sleeps.
+//!
+//! Each kind of entry has a budget of its own (see `state.rs`), so cheap
+//! writes of one kind cannot lock out the others.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -23,12 +25,24 @@ use crate::{
     CodeCheck, CodeLimits, CodeStore, Count, EntryKind, Issued, SmsCodeStore, StoreError, check_ttl,
 };
 
-/// Settings of a [`MemoryStore`].
+mod state;
+
+use state::{Budgets, State, counter, slot};
+
+/// Settings of a [`MemoryStore`]: a budget per kind of entry.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryConfig {
-    /// Most entries held at once (captcha answers give way first when full).
-    pub max_entries: usize,
+    /// Most captcha answers held; when full, the oldest give way.
+    pub max_captcha_answers: usize,
+    /// Most per-client-IP counters held; when full, the oldest give way.
+    pub max_ip_counters: usize,
+    /// Most per-mobile interval flags and daily counts; never dropped.
+    pub max_mobile_entries: usize,
+    /// Most SMS codes; never dropped.
+    pub max_sms_codes: usize,
+    /// Most service-wide counters; never dropped.
+    pub max_global_counters: usize,
     /// Put in front of every key.
     pub key_prefix: String,
 }
@@ -36,9 +50,51 @@ pub struct MemoryConfig {
 impl Default for MemoryConfig {
     fn default() -> Self {
         Self {
-            max_entries: 100_000,
+            max_captcha_answers: 100_000,
+            max_ip_counters: 100_000,
+            max_mobile_entries: 200_000,
+            max_sms_codes: 100_000,
+            max_global_counters: 64,
             key_prefix: String::new(),
         }
+    }
+}
+
+/// A [`MemoryConfig`] value that cannot work; names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid memory store value `{field}`: must be 1..=100000000")]
+pub struct MemoryConfigError {
+    /// The field at fault (`max_ip_counters`, ...).
+    pub field: &'static str,
+}
+
+impl MemoryConfig {
+    /// Every budget must be 1..=100,000,000.
+    pub fn validate(&self) -> Result<(), MemoryConfigError> {
+        let budgets = [
+            ("max_captcha_answers", self.max_captcha_answers),
+            ("max_ip_counters", self.max_ip_counters),
+            ("max_mobile_entries", self.max_mobile_entries),
+            ("max_sms_codes", self.max_sms_codes),
+            ("max_global_counters", self.max_global_counters),
+        ];
+        match budgets
+            .into_iter()
+            .find(|(_, n)| !(1..=100_000_000).contains(n))
+        {
+            Some((field, _)) => Err(MemoryConfigError { field }),
+            None => Ok(()),
+        }
+    }
+
+    fn budgets(&self) -> Budgets {
+        let mut budgets = [0; state::KINDS];
+        budgets[slot(EntryKind::CaptchaAnswer)] = self.max_captcha_answers;
+        budgets[slot(EntryKind::IpCounter)] = self.max_ip_counters;
+        budgets[slot(EntryKind::MobileState)] = self.max_mobile_entries;
+        budgets[slot(EntryKind::SmsCode)] = self.max_sms_codes;
+        budgets[slot(EntryKind::GlobalCounter)] = self.max_global_counters;
+        budgets
     }
 }
 
@@ -51,9 +107,9 @@ pub struct MemoryStore {
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("max_entries", &self.shared.max_entries)
+            .field("budgets", &self.shared.budgets)
             .field("key_prefix", &self.shared.key_prefix)
-            .field("len", &self.shared.lock().entries.len())
+            .field("len", &self.shared.lock().len())
             .finish()
     }
 }
@@ -64,60 +120,8 @@ struct Shared {
     /// store is dropped. Held apart from `Shared` so that the task can wait
     /// on it without keeping the store alive.
     wake_purger: Arc<Notify>,
-    max_entries: usize,
+    budgets: Budgets,
     key_prefix: String,
-}
-
-#[derive(Default)]
-struct State {
-    // Keys are shared by the map and both indexes: one allocation each.
-    entries: HashMap<Arc<str>, Entry>,
-    /// Deadline index: the purge task and a full store walk it in order.
-    /// The id makes equal deadlines distinct.
-    deadlines: BTreeMap<(Instant, u64), Arc<str>>,
-    /// Entries written by `put`, oldest first: the ones a full store drops.
-    evictable: BTreeMap<u64, Arc<str>>,
-    next_id: u64,
-}
-
-struct Entry {
-    value: String,
-    /// Unique per write; orders `evictable` and breaks ties in `deadlines`.
-    id: u64,
-    expires_at: Instant,
-    evictable: bool,
-    /// Wrong checks counted against an SMS code (see `check_code`). Kept inside
-    /// the code's own entry, so code and count live and die together.
-    wrong_checks: u32,
-}
-
-/// How a new entry may be treated when the store is full.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Re-creatable by the caller (captcha answers): dropped first when full.
-    Evictable,
-    /// Counters, flags and codes: never dropped to make room.
-    Kept,
-}
-
-impl From<EntryKind> for Kind {
-    fn from(kind: EntryKind) -> Self {
-        match kind {
-            EntryKind::CaptchaAnswer => Kind::Evictable,
-            EntryKind::IpCounter
-            | EntryKind::MobileState
-            | EntryKind::SmsCode
-            | EntryKind::GlobalCounter => Kind::Kept,
-        }
-    }
-}
-
-/// The value of a counter entry.
-fn counter(entry: &Entry) -> Result<u64, StoreError> {
-    entry
-        .value
-        .parse::<u64>()
-        .map_err(|_| StoreError::Backend("value is not a counter".to_owned()))
 }
 
 impl MemoryStore {
@@ -125,13 +129,13 @@ impl MemoryStore {
     /// background purge task, which ends when the last clone is dropped).
     ///
     /// Outside a runtime no task is spawned and expired entries are purged
-    /// only when the store runs full; they are invisible either way.
+    /// only when a budget runs full; they are invisible either way.
     pub fn new(config: MemoryConfig) -> Self {
         let wake_purger = Arc::new(Notify::new());
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             wake_purger: Arc::clone(&wake_purger),
-            max_entries: config.max_entries,
+            budgets: config.budgets(),
             key_prefix: config.key_prefix,
         });
         match tokio::runtime::Handle::try_current() {
@@ -147,7 +151,7 @@ impl MemoryStore {
 
     /// Number of entries held, expired ones not yet purged included.
     pub fn len(&self) -> usize {
-        self.shared.lock().entries.len()
+        self.shared.lock().len()
     }
 
     /// Whether the store holds no entries at all.
@@ -160,6 +164,36 @@ impl MemoryStore {
         full.push_str(&self.shared.key_prefix);
         full.push_str(key);
         full
+    }
+
+    /// Sets `key` (unprefixed) to `value`, replacing any old entry, and wakes
+    /// the purger when this entry is now the first to expire.
+    fn set(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+        kind: EntryKind,
+    ) -> Result<(), StoreError> {
+        check_ttl(ttl)?;
+        let key = self.key(key);
+        let earliest = self.shared.lock().insert(
+            key,
+            value.to_owned(),
+            ttl,
+            kind,
+            &self.shared.budgets,
+            Instant::now(),
+        )?;
+        self.wake_purger_if(earliest);
+        Ok(())
+    }
+
+    /// Tells the purge task of a new earliest deadline.
+    fn wake_purger_if(&self, earliest: bool) {
+        if earliest {
+            self.shared.wake_purger.notify_one();
+        }
     }
 }
 
@@ -216,166 +250,6 @@ async fn purge_expired_entries(shared: Weak<Shared>, wake: Arc<Notify>) {
     }
 }
 
-impl State {
-    /// The live entry under `key`; an expired one is removed on sight.
-    fn live(&mut self, key: &str, now: Instant) -> Option<&mut Entry> {
-        let expired = self.entries.get(key)?.expires_at <= now;
-        if expired {
-            self.remove(key);
-            return None;
-        }
-        self.entries.get_mut(key)
-    }
-
-    fn remove(&mut self, key: &str) -> Option<Entry> {
-        let entry = self.entries.remove(key)?;
-        self.deadlines.remove(&(entry.expires_at, entry.id));
-        if entry.evictable {
-            self.evictable.remove(&entry.id);
-        }
-        Some(entry)
-    }
-
-    fn purge_expired(&mut self, now: Instant) {
-        self.purge_expired_at_most(now, usize::MAX);
-    }
-
-    fn purge_expired_at_most(&mut self, now: Instant, limit: usize) {
-        for _ in 0..limit {
-            let Some(entry) = self.deadlines.first_entry() else {
-                break;
-            };
-            if entry.key().0 > now {
-                break;
-            }
-            let key = entry.remove();
-            if let Some(entry) = self.entries.remove(&*key)
-                && entry.evictable
-            {
-                self.evictable.remove(&entry.id);
-            }
-        }
-    }
-
-    fn next_deadline(&self) -> Option<Instant> {
-        self.deadlines.first_key_value().map(|((when, _), _)| *when)
-    }
-
-    /// Writes `key`, replacing any entry under it. Returns whether the new
-    /// deadline is now the earliest (the purge task must hear of it).
-    fn insert(
-        &mut self,
-        key: String,
-        value: String,
-        ttl: Duration,
-        kind: Kind,
-        max_entries: usize,
-        now: Instant,
-    ) -> Result<bool, StoreError> {
-        if self.remove(&key).is_none() {
-            self.make_room(max_entries, now)?;
-        }
-        let key: Arc<str> = key.into();
-        let id = self.next_id;
-        self.next_id += 1;
-        let expires_at = now + ttl;
-        let evictable = kind == Kind::Evictable;
-        if evictable {
-            self.evictable.insert(id, key.clone());
-        }
-        let earliest = self.next_deadline().is_none_or(|first| expires_at < first);
-        self.deadlines.insert((expires_at, id), key.clone());
-        self.entries.insert(
-            key,
-            Entry {
-                value,
-                id,
-                expires_at,
-                evictable,
-                wrong_checks: 0,
-            },
-        );
-        Ok(earliest)
-    }
-
-    /// Frees `needed` slots at once for the new entries of one atomic step,
-    /// so that its writes cannot run out of room halfway: expired entries
-    /// go first, then the oldest evictable ones; kept entries never.
-    fn make_room_for(
-        &mut self,
-        needed: usize,
-        max_entries: usize,
-        now: Instant,
-    ) -> Result<(), StoreError> {
-        if self.entries.len() + needed <= max_entries {
-            return Ok(());
-        }
-        self.purge_expired(now);
-        while self.entries.len() + needed > max_entries {
-            let Some((_, oldest)) = self.evictable.pop_first() else {
-                return Err(StoreError::Full);
-            };
-            if let Some(entry) = self.entries.remove(&*oldest) {
-                self.deadlines.remove(&(entry.expires_at, entry.id));
-            }
-        }
-        Ok(())
-    }
-
-    /// Frees one slot for a new entry: expired entries go first, then the
-    /// oldest evictable one; entries that must be kept are never dropped.
-    fn make_room(&mut self, max_entries: usize, now: Instant) -> Result<(), StoreError> {
-        if self.entries.len() < max_entries {
-            return Ok(());
-        }
-        self.purge_expired(now);
-        if self.entries.len() < max_entries {
-            return Ok(());
-        }
-        // With nothing evictable left, a new captcha answer is refused like
-        // anything else: dropping a kept entry for it is exactly what the
-        // bound exists to prevent.
-        let Some((_, oldest)) = self.evictable.pop_first() else {
-            return Err(StoreError::Full);
-        };
-        if let Some(entry) = self.entries.remove(&oldest) {
-            self.deadlines.remove(&(entry.expires_at, entry.id));
-        }
-        if self.entries.len() < max_entries {
-            Ok(())
-        } else {
-            // Only when max_entries is 0 or the map already overflowed.
-            Err(StoreError::Full)
-        }
-    }
-}
-
-impl MemoryStore {
-    /// Sets `key` (unprefixed) to `value`, replacing any old entry, and wakes
-    /// the purger when this entry is now the first to expire.
-    fn set(&self, key: &str, value: &str, ttl: Duration, kind: Kind) -> Result<(), StoreError> {
-        check_ttl(ttl)?;
-        let key = self.key(key);
-        let earliest = self.shared.lock().insert(
-            key,
-            value.to_owned(),
-            ttl,
-            kind,
-            self.shared.max_entries,
-            Instant::now(),
-        )?;
-        self.wake_purger_if(earliest);
-        Ok(())
-    }
-
-    /// Tells the purge task of a new earliest deadline.
-    fn wake_purger_if(&self, earliest: bool) {
-        if earliest {
-            self.shared.wake_purger.notify_one();
-        }
-    }
-}
-
 #[async_trait]
 impl CodeStore for MemoryStore {
     async fn put(
@@ -385,7 +259,7 @@ impl CodeStore for MemoryStore {
         value: &str,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        self.set(key, value, ttl, kind.into())
+        self.set(key, value, ttl, kind)
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -419,14 +293,7 @@ impl CodeStore for MemoryStore {
                     ttl: entry.expires_at - now,
                 });
             }
-            state.insert(
-                key,
-                "1".to_owned(),
-                window,
-                kind.into(),
-                self.shared.max_entries,
-                now,
-            )?
+            state.insert(key, "1".to_owned(), window, kind, &self.shared.budgets, now)?
         };
         self.wake_purger_if(earliest);
         Ok(Count {
@@ -445,8 +312,18 @@ impl CodeStore for MemoryStore {
         Ok(())
     }
 
+    /// Fails with [`StoreError::Full`] while a kind that is never dropped
+    /// has no room left, since its writes fail then: readiness says so.
     async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
+        let accepts = self
+            .shared
+            .lock()
+            .accepts_writes(&self.shared.budgets, Instant::now());
+        if accepts {
+            Ok(())
+        } else {
+            Err(StoreError::Full)
+        }
     }
 }
 
@@ -470,109 +347,115 @@ impl MemoryStore {
 }
 
 /// What `issue_code` found before writing: the daily count, if a counter
-/// is live, and how many new entries its writes need room for.
+/// is live, and how many new entries of each kind its writes need.
 struct IssuePlan {
     daily: Option<u64>,
-    needed: usize,
+    new_mobile_entries: usize,
+    new_code: usize,
 }
 
-impl State {
-    /// Every check of `issue_code` before its first write, so that a
-    /// refusal changes nothing.
-    fn plan_issue(
-        &mut self,
-        keys: &CodeKeys,
-        limits: &CodeLimits,
-        now: Instant,
-    ) -> Result<Result<IssuePlan, Issued>, StoreError> {
-        let mut plan = IssuePlan {
-            daily: None,
-            needed: 0,
-        };
-        if !limits.interval.is_zero() {
-            if let Some(flag) = self.live(&keys.interval, now) {
-                return Ok(Err(Issued::IntervalHeld {
-                    retry_after: flag.expires_at - now,
-                }));
-            }
-            plan.needed += 1;
+/// Every check of `issue_code` before its first write, so that a refusal
+/// changes nothing.
+fn plan_issue(
+    state: &mut State,
+    keys: &CodeKeys,
+    limits: &CodeLimits,
+    now: Instant,
+) -> Result<Result<IssuePlan, Issued>, StoreError> {
+    let mut plan = IssuePlan {
+        daily: None,
+        new_mobile_entries: 0,
+        new_code: 0,
+    };
+    if !limits.interval.is_zero() {
+        if let Some(flag) = state.live(&keys.interval, now) {
+            return Ok(Err(Issued::IntervalHeld {
+                retry_after: flag.expires_at - now,
+            }));
         }
-        if limits.daily_cap > 0 {
-            match self.live(&keys.daily, now) {
-                Some(entry) => {
-                    let count = counter(entry)?;
-                    if count >= u64::from(limits.daily_cap) {
-                        return Ok(Err(Issued::DailyCapReached {
-                            retry_after: entry.expires_at - now,
-                        }));
-                    }
-                    plan.daily = Some(count);
-                }
-                None => plan.needed += 1,
-            }
-        }
-        // An old code written by `put` could itself give way while room is
-        // made: count it as new then.
-        if self.live(&keys.code, now).is_none_or(|old| old.evictable) {
-            plan.needed += 1;
-        }
-        Ok(Ok(plan))
+        plan.new_mobile_entries += 1;
     }
-
-    /// The writes of `issue_code` once `plan_issue` let it through; returns
-    /// whether a new deadline is now the earliest.
-    #[allow(clippy::too_many_arguments)]
-    fn write_issue(
-        &mut self,
-        keys: CodeKeys,
-        code: &str,
-        ttl: Duration,
-        limits: &CodeLimits,
-        plan: &IssuePlan,
-        max_entries: usize,
-        now: Instant,
-    ) -> Result<bool, StoreError> {
-        let mut earliest = false;
-        if limits.daily_cap > 0 {
-            match plan.daily {
-                Some(count) => {
-                    if let Some(entry) = self.live(&keys.daily, now) {
-                        entry.value = (count + 1).to_string();
-                    }
+    if limits.daily_cap > 0 {
+        match state.live(&keys.daily, now) {
+            Some(entry) => {
+                let count = counter(entry)?;
+                if count >= u64::from(limits.daily_cap) {
+                    return Ok(Err(Issued::DailyCapReached {
+                        retry_after: entry.expires_at - now,
+                    }));
                 }
-                None => {
-                    earliest |= self.insert(
-                        keys.daily,
-                        "1".to_owned(),
-                        limits.daily_window,
-                        Kind::Kept,
-                        max_entries,
-                        now,
-                    )?;
+                plan.daily = Some(count);
+            }
+            None => plan.new_mobile_entries += 1,
+        }
+    }
+    if state
+        .live(&keys.code, now)
+        .is_none_or(|old| old.kind != EntryKind::SmsCode)
+    {
+        plan.new_code = 1;
+    }
+    Ok(Ok(plan))
+}
+
+/// An SMS code and the limits it is issued under.
+struct Issue<'a> {
+    code: &'a str,
+    ttl: Duration,
+    limits: CodeLimits,
+}
+
+/// The writes of `issue_code` once `plan_issue` let it through; returns
+/// whether a new deadline is now the earliest.
+fn write_issue(
+    state: &mut State,
+    keys: CodeKeys,
+    issue: &Issue<'_>,
+    plan: &IssuePlan,
+    budgets: &Budgets,
+    now: Instant,
+) -> Result<bool, StoreError> {
+    let limits = &issue.limits;
+    let mut earliest = false;
+    if limits.daily_cap > 0 {
+        match plan.daily {
+            Some(count) => {
+                if let Some(entry) = state.live(&keys.daily, now) {
+                    entry.value = (count + 1).to_string();
                 }
             }
+            None => {
+                earliest |= state.insert(
+                    keys.daily,
+                    "1".to_owned(),
+                    limits.daily_window,
+                    EntryKind::MobileState,
+                    budgets,
+                    now,
+                )?;
+            }
         }
-        if !limits.interval.is_zero() {
-            earliest |= self.insert(
-                keys.interval,
-                "1".to_owned(),
-                limits.interval,
-                Kind::Kept,
-                max_entries,
-                now,
-            )?;
-        }
-        // A fresh entry starts with no wrong checks: that is the reset.
-        earliest |= self.insert(
-            keys.code,
-            code.to_owned(),
-            ttl,
-            Kind::Kept,
-            max_entries,
+    }
+    if !limits.interval.is_zero() {
+        earliest |= state.insert(
+            keys.interval,
+            "1".to_owned(),
+            limits.interval,
+            EntryKind::MobileState,
+            budgets,
             now,
         )?;
-        Ok(earliest)
     }
+    // A fresh entry starts with no wrong checks: that is the reset.
+    earliest |= state.insert(
+        keys.code,
+        issue.code.to_owned(),
+        issue.ttl,
+        EntryKind::SmsCode,
+        budgets,
+        now,
+    )?;
+    Ok(earliest)
 }
 
 #[async_trait]
@@ -592,16 +475,25 @@ impl SmsCodeStore for MemoryStore {
             check_ttl(limits.daily_window)?;
         }
         let keys = self.code_keys(key);
-        let max_entries = self.shared.max_entries;
+        let budgets = &self.shared.budgets;
         let now = Instant::now();
         let earliest = {
             let mut state = self.shared.lock();
-            let plan = match state.plan_issue(&keys, &limits, now)? {
+            let plan = match plan_issue(&mut state, &keys, &limits, now)? {
                 Ok(plan) => plan,
                 Err(refused) => return Ok(refused),
             };
-            state.make_room_for(plan.needed, max_entries, now)?;
-            state.write_issue(keys, code, ttl, &limits, &plan, max_entries, now)?
+            // Room for every new entry before the first write, so the step
+            // cannot run out of room halfway.
+            state.make_room(
+                EntryKind::MobileState,
+                plan.new_mobile_entries,
+                budgets,
+                now,
+            )?;
+            state.make_room(EntryKind::SmsCode, plan.new_code, budgets, now)?;
+            let issue = Issue { code, ttl, limits };
+            write_issue(&mut state, keys, &issue, &plan, budgets, now)?
         };
         self.wake_purger_if(earliest);
         Ok(Issued::Stored)
@@ -658,9 +550,13 @@ impl SmsCodeStore for MemoryStore {
 mod tests {
     use super::*;
 
-    fn store(max_entries: usize) -> MemoryStore {
+    fn store(max_each: usize) -> MemoryStore {
         MemoryStore::new(MemoryConfig {
-            max_entries,
+            max_captcha_answers: max_each,
+            max_ip_counters: max_each,
+            max_mobile_entries: max_each,
+            max_sms_codes: max_each,
+            max_global_counters: max_each,
             key_prefix: "p:".to_owned(),
         })
     }
