@@ -143,7 +143,10 @@ impl GatewaysConfig {
             }
             #[cfg(feature = "tencent")]
             SenderKind::Tencent => {
-                let c = self.tencent.as_ref().ok_or_else(|| missing("sms.tencent"))?;
+                let c = self
+                    .tencent
+                    .as_ref()
+                    .ok_or_else(|| missing("sms.tencent"))?;
                 Ok(Arc::new(crate::tencent::TencentSender::new(c)?))
             }
             #[cfg(feature = "yuntongxun")]
@@ -161,7 +164,10 @@ impl GatewaysConfig {
             }
             #[cfg(feature = "webhook")]
             SenderKind::Webhook => {
-                let c = self.webhook.as_ref().ok_or_else(|| missing("sms.webhook"))?;
+                let c = self
+                    .webhook
+                    .as_ref()
+                    .ok_or_else(|| missing("sms.webhook"))?;
                 Ok(Arc::new(crate::webhook::WebhookSender::new(c)?))
             }
             #[allow(unreachable_patterns)]

@@ -218,7 +218,10 @@ mod tests {
     fn host_header_has_the_port_only_when_not_default() {
         let url = |s| reqwest::Url::parse(s).unwrap();
         assert_eq!(host_header(&url("https://a.example:443")), "a.example");
-        assert_eq!(host_header(&url("https://a.example:8883")), "a.example:8883");
+        assert_eq!(
+            host_header(&url("https://a.example:8883")),
+            "a.example:8883"
+        );
         assert_eq!(host_header(&url("http://127.0.0.1:80")), "127.0.0.1");
     }
 

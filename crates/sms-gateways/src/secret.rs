@@ -96,7 +96,11 @@ mod tests {
         assert!(both.to_string().contains("sms.x.key_file"), "{both}");
         let none = resolve(&Secret::default(), "", "sms.x.key", true).unwrap_err();
         assert!(none.to_string().contains("`sms.x.key`"), "{none}");
-        assert!(resolve(&Secret::default(), "", "k", false).unwrap().is_none());
+        assert!(
+            resolve(&Secret::default(), "", "k", false)
+                .unwrap()
+                .is_none()
+        );
         let missing = resolve(&Secret::default(), "/nonexistent/x", "k", true).unwrap_err();
         assert!(missing.to_string().contains("k_file"));
         std::fs::remove_file(&dir).unwrap();

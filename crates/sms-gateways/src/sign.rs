@@ -117,9 +117,15 @@ mod tests {
     #[test]
     fn civil_dates() {
         // `date -u -d @1551113065` and friends.
-        assert_eq!(Civil::from_unix(1_551_113_065).iso8601(), "2019-02-25T16:44:25Z");
+        assert_eq!(
+            Civil::from_unix(1_551_113_065).iso8601(),
+            "2019-02-25T16:44:25Z"
+        );
         assert_eq!(Civil::from_unix(0).compact(), "19700101000000");
         assert_eq!(Civil::from_unix(951_782_400).date(), "2000-02-29");
-        assert_eq!(Civil::from_unix(1_698_315_752).iso8601(), "2023-10-26T10:22:32Z");
+        assert_eq!(
+            Civil::from_unix(1_698_315_752).iso8601(),
+            "2023-10-26T10:22:32Z"
+        );
     }
 }

@@ -435,7 +435,10 @@ mod tests {
                 r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated. Please check your signature is correct."},"RequestId":"ed93f3cb-f35e-473f-b9f3-0d451b8b79c6"}}"#.to_owned(),
             );
         }
-        assert_eq!((request.method.as_str(), request.target.as_str()), ("POST", "/"));
+        assert_eq!(
+            (request.method.as_str(), request.target.as_str()),
+            ("POST", "/")
+        );
         assert_eq!(h("x-tc-version"), "2021-01-11");
         assert_eq!(h("x-tc-region"), "ap-guangzhou");
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
@@ -488,8 +491,14 @@ mod tests {
     #[tokio::test]
     async fn unknown_codes_internal_errors_and_junk() {
         assert_eq!(refusal("FailedOperation.Something").kind(), "rejected");
-        assert_eq!(refusal("InvalidParameterValue.IncorrectPhoneNumber").kind(), "bad_number");
-        assert_eq!(refusal("FailedOperation.InsufficientBalanceInSmsPackage").kind(), "account");
+        assert_eq!(
+            refusal("InvalidParameterValue.IncorrectPhoneNumber").kind(),
+            "bad_number"
+        );
+        assert_eq!(
+            refusal("FailedOperation.InsufficientBalanceInSmsPackage").kind(),
+            "account"
+        );
         assert!(!refusal("InternalError.Timeout").definitely_not_sent());
         let e = outcome(200, b"<html>").unwrap_err();
         assert!(matches!(e, SendError::Other(_)) && !e.definitely_not_sent());
@@ -517,7 +526,10 @@ mod tests {
             .send(&message())
             .await
             .unwrap_err();
-        assert!(matches!(e, SendError::Connect(_)) && e.definitely_not_sent(), "{e:?}");
+        assert!(
+            matches!(e, SendError::Connect(_)) && e.definitely_not_sent(),
+            "{e:?}"
+        );
     }
 
     #[test]

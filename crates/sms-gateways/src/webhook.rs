@@ -146,7 +146,10 @@ impl WebhookSender {
         }
         let timeout = http::timeout(config.timeout_ms, "sms.webhook.timeout_ms")?;
         if config.max_retries > http::MAX_RETRIES_LIMIT {
-            return Err(BuildError::invalid("sms.webhook.max_retries", "must be 0..=5"));
+            return Err(BuildError::invalid(
+                "sms.webhook.max_retries",
+                "must be 0..=5",
+            ));
         }
         let secret = resolve(
             &config.secret,
@@ -263,7 +266,9 @@ mod tests {
         assert_eq!(key(with(|c| c.timeout_ms = 0)), "sms.webhook.timeout_ms");
         assert_eq!(key(with(|c| c.max_retries = 9)), "sms.webhook.max_retries");
         assert_eq!(
-            key(with(|c| c.authorization = Secret::new("Bearer x\r\nX-Evil: 1"))),
+            key(with(
+                |c| c.authorization = Secret::new("Bearer x\r\nX-Evil: 1")
+            )),
             "sms.webhook.authorization"
         );
         assert_eq!(
@@ -288,10 +293,16 @@ mod tests {
         assert!(!c.deduplicates);
         assert!(c.authorization.is_empty());
         let shown = format!("{c:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("t0p"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("t0p"),
+            "{shown}"
+        );
         let sender = WebhookSender::new(&c).unwrap();
         let shown = format!("{sender:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("t0p"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("t0p"),
+            "{shown}"
+        );
         assert!(serde_json::from_str::<WebhookConfig>(r#"{"url": "x", "typo": 1}"#).is_err());
     }
 }

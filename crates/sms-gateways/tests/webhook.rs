@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
 use sms_gateways::Secret;
 use sms_gateways::webhook::{WebhookConfig, WebhookSender};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 use verify::{MobileRule, SendError, SmsCode, SmsMessage, SmsSender};
 
 /// How the gateway answers one request.
@@ -141,7 +141,12 @@ fn sender(url: String, timeout_ms: u64, max_retries: u32) -> WebhookSender {
     sender_with(url, timeout_ms, max_retries, false)
 }
 
-fn sender_with(url: String, timeout_ms: u64, max_retries: u32, deduplicates: bool) -> WebhookSender {
+fn sender_with(
+    url: String,
+    timeout_ms: u64,
+    max_retries: u32,
+    deduplicates: bool,
+) -> WebhookSender {
     WebhookSender::new(&WebhookConfig {
         secret: Secret::new("s3cret"),
         authorization: Secret::new("Bearer gw-token"),
