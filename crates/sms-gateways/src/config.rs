@@ -179,13 +179,31 @@ impl GatewaysConfig {
 }
 
 /// `3000`: the default `timeout_ms` of every gateway.
+#[cfg_attr(
+    not(any(
+        feature = "aliyun",
+        feature = "tencent",
+        feature = "yuntongxun",
+        feature = "twilio",
+        feature = "webhook"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn default_timeout_ms() -> u64 {
     3_000
 }
 
 /// A required plain (non-secret) key: not empty, no control characters
 /// (they would end up in a header or a signed string).
-#[allow(dead_code)]
+#[cfg_attr(
+    not(any(
+        feature = "aliyun",
+        feature = "tencent",
+        feature = "yuntongxun",
+        feature = "twilio"
+    )),
+    allow(dead_code)
+)]
 pub(crate) fn required(value: &str, key: &str) -> Result<(), BuildError> {
     if value.trim().is_empty() {
         return Err(BuildError::invalid(key, "required"));

@@ -15,7 +15,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Lower-case hex of SHA-256 of `data`.
-#[allow(dead_code)] // not every feature set signs with a content hash
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
@@ -32,7 +31,6 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// A UTC instant split into calendar fields, so each provider's timestamp
 /// format is one `format!` without a date-time dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // not every feature set needs every format
 pub(crate) struct Civil {
     pub(crate) year: i64,
     pub(crate) month: u32,
@@ -42,7 +40,6 @@ pub(crate) struct Civil {
     pub(crate) second: u32,
 }
 
-#[allow(dead_code)]
 impl Civil {
     /// The calendar fields of `unix_secs` (seconds since 1970-01-01 UTC).
     pub(crate) fn from_unix(unix_secs: i64) -> Self {
@@ -95,7 +92,6 @@ impl Civil {
 }
 
 /// Seconds since the Unix epoch now.
-#[allow(dead_code)]
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
