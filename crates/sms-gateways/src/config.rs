@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use serde::Deserialize;
-use verify::{DiscardSender, LogSender, SmsSender};
+use verify::{DiscardSender, LogSender, SendError, SmsMessage, SmsSender};
 
 /// Why a sender could not be built from its config. Names the config key.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,11 @@ impl std::fmt::Display for SenderKind {
 pub struct GatewaysConfig {
     /// `sms.sender`.
     pub sender: SenderKind,
+    /// `sms.fallback`: a second gateway, used only when `sender` definitely
+    /// did not send (refused connection, a documented refusal). Never after
+    /// a timeout or a 5xx, which could deliver two codes.
+    #[serde(default)]
+    pub fallback: Option<SenderKind>,
     /// `[sms.aliyun]`.
     #[cfg(feature = "aliyun")]
     #[serde(default)]
@@ -112,6 +118,7 @@ impl GatewaysConfig {
     pub fn new(sender: SenderKind) -> Self {
         Self {
             sender,
+            fallback: None,
             #[cfg(feature = "aliyun")]
             aliyun: None,
             #[cfg(feature = "tencent")]
@@ -125,15 +132,40 @@ impl GatewaysConfig {
         }
     }
 
-    /// Checks the chosen gateway's table, reads its key files and builds its
-    /// sender (no connection is made). The gateway label for metrics is
-    /// `self.sender.as_str()`.
+    /// Checks the chosen gateway's table (and the fallback's), reads their
+    /// key files and builds the sender (no connection is made). The gateway
+    /// label for metrics is `self.sender.as_str()`.
     pub fn build(&self) -> Result<Arc<dyn SmsSender>, BuildError> {
+        let primary = self.build_one(self.sender)?;
+        let Some(fallback) = self.fallback else {
+            return Ok(primary);
+        };
+        if fallback == self.sender {
+            return Err(BuildError::invalid(
+                "sms.fallback",
+                "must differ from sms.sender",
+            ));
+        }
+        if matches!(fallback, SenderKind::Log | SenderKind::Discard) {
+            // Either would report success without delivering anything.
+            return Err(BuildError::invalid(
+                "sms.fallback",
+                "must be a real gateway",
+            ));
+        }
+        Ok(Arc::new(FallbackSender {
+            primary,
+            primary_name: self.sender.as_str(),
+            fallback: self.build_one(fallback)?,
+        }))
+    }
+
+    fn build_one(&self, kind: SenderKind) -> Result<Arc<dyn SmsSender>, BuildError> {
         #[allow(unused)]
         fn missing(table: &str) -> BuildError {
             BuildError::invalid(table, "this sender needs its table")
         }
-        match self.sender {
+        match kind {
             SenderKind::Log => Ok(Arc::new(LogSender)),
             SenderKind::Discard => Ok(Arc::new(DiscardSender)),
             #[cfg(feature = "aliyun")]
@@ -178,6 +210,32 @@ impl GatewaysConfig {
     }
 }
 
+/// Tries `primary`; only when it surely did not send, `fallback`.
+#[derive(Debug)]
+struct FallbackSender {
+    primary: Arc<dyn SmsSender>,
+    primary_name: &'static str,
+    fallback: Arc<dyn SmsSender>,
+}
+
+#[async_trait]
+impl SmsSender for FallbackSender {
+    async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
+        match self.primary.send(message).await {
+            Err(error) if error.definitely_not_sent() => {
+                tracing::warn!(
+                    gateway = self.primary_name,
+                    kind = error.kind(),
+                    %error,
+                    "sms gateway did not send; trying the fallback"
+                );
+                self.fallback.send(message).await
+            }
+            other => other,
+        }
+    }
+}
+
 /// `3000`: the default `timeout_ms` of every gateway.
 #[cfg_attr(
     not(any(
@@ -217,6 +275,93 @@ pub(crate) fn required(value: &str, key: &str) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use verify::{MobileRule, RecordingSender, RefusalKind, SmsCode};
+
+    fn message() -> SmsMessage {
+        SmsMessage {
+            mobile: MobileRule::default().parse("13812345678").unwrap(),
+            code: SmsCode::parse("042042").unwrap(),
+            ttl: std::time::Duration::from_secs(300),
+            id: "7d1f3c52-8a4b-4e61-9f0a-2b3c4d5e6f70".to_owned(),
+        }
+    }
+
+    fn pair() -> (Arc<RecordingSender>, Arc<RecordingSender>, FallbackSender) {
+        let (primary, fallback) = (
+            Arc::new(RecordingSender::new()),
+            Arc::new(RecordingSender::new()),
+        );
+        let sender = FallbackSender {
+            primary: primary.clone(),
+            primary_name: "test",
+            fallback: fallback.clone(),
+        };
+        (primary, fallback, sender)
+    }
+
+    #[tokio::test]
+    async fn the_fallback_sends_only_after_a_definite_non_send() {
+        let (primary, fallback, sender) = pair();
+        primary.fail_next(
+            1,
+            SendError::Refused {
+                kind: RefusalKind::Account,
+                code: "isv.AMOUNT_NOT_ENOUGH".to_owned(),
+            },
+        );
+        sender.send(&message()).await.expect("the fallback sent");
+        assert_eq!((primary.attempts(), fallback.sent().len()), (1, 1));
+
+        let (primary, fallback, sender) = pair();
+        primary.fail_next(1, SendError::Timeout);
+        assert!(matches!(
+            sender.send(&message()).await,
+            Err(SendError::Timeout)
+        ));
+        assert_eq!(fallback.attempts(), 0, "a timeout may have delivered");
+
+        let (primary, fallback, sender) = pair();
+        sender.send(&message()).await.unwrap();
+        assert_eq!((primary.sent().len(), fallback.attempts()), (1, 0));
+    }
+
+    #[test]
+    fn the_fallback_is_checked() {
+        let key = |c: GatewaysConfig| match c.build() {
+            Err(BuildError::Invalid { key, .. }) => key,
+            other => panic!("{other:?}"),
+        };
+        let mut c = GatewaysConfig::new(SenderKind::Discard);
+        c.fallback = Some(SenderKind::Discard);
+        assert_eq!(key(c.clone()), "sms.fallback");
+        c.fallback = Some(SenderKind::Log);
+        assert_eq!(key(c), "sms.fallback");
+    }
+
+    #[cfg(feature = "webhook")]
+    #[test]
+    fn a_chosen_gateway_needs_its_table() {
+        let e = GatewaysConfig::new(SenderKind::Webhook)
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("`sms.webhook`"), "{e}");
+        let c: GatewaysConfig = serde_json::from_str(
+            r#"{"sender": "webhook", "webhook": {"url": "https://gw.example/sms"}}"#,
+        )
+        .unwrap();
+        assert!(c.build().is_ok());
+    }
+
+    #[cfg(not(feature = "aliyun"))]
+    #[test]
+    fn a_gateway_left_out_of_the_build_is_named() {
+        let e = GatewaysConfig::new(SenderKind::Aliyun).build().unwrap_err();
+        assert!(
+            matches!(e, BuildError::FeatureOff { sender: "aliyun" }),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn log_and_discard_need_no_table() {
