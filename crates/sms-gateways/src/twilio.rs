@@ -161,9 +161,16 @@ impl SmsSender for TwilioSender {
             .body_template
             .replace("{code}", message.code.as_str())
             .replace("{minutes}", &minutes);
+        // A Messaging Service SID goes in its own field; Twilio then picks
+        // the sending number from the service's pool.
+        let from_field = if self.config.from.starts_with("MG") {
+            "MessagingServiceSid"
+        } else {
+            "From"
+        };
         let body = form(&[
             ("To", &http::e164(message.mobile.as_str())),
-            ("From", &self.config.from),
+            (from_field, &self.config.from),
             ("Body", &text),
         ]);
         // Only a connect error is retried: the Messages API has no
