@@ -348,7 +348,10 @@ mod tests {
     /// `YourAccessKeySecret`, `x-acs-date` 2023-10-26T10:22:32Z, nonce
     /// `3156853299f313e23d1673dc12e1703d`, the query `ImageId=...&RegionId=
     /// cn-shanghai` and an empty body. The page publishes the resulting
-    /// `Authorization`, whose signature `06563a9e...83c0` this reproduces.
+    /// `Authorization`, whose signature `06563a9e...83c0` this reproduces
+    /// (its request-structure table shows that same header next to
+    /// illustrative `x-acs-date`/nonce values of its own; the signature
+    /// belongs to the signing example's fixed inputs used here).
     /// The canonical request and string to sign in between were not in the
     /// page excerpts available; they were computed independently at dev time
     /// (python3, `hashlib`/`hmac`/`urllib.parse.quote(safe="-_.~")`,
