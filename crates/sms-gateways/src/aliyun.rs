@@ -353,7 +353,7 @@ mod tests {
     /// illustrative `x-acs-date`/nonce values of its own; the signature
     /// belongs to the signing example's fixed inputs used here).
     /// The canonical request and string to sign in between were not in the
-    /// page excerpts available; they were computed independently at dev time
+    /// copy of the page at hand; they were computed independently at dev time
     /// (python3, `hashlib`/`hmac`/`urllib.parse.quote(safe="-_.~")`,
     /// sorted query and headers), and that script's signature equals the
     /// published one.

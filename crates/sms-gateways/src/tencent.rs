@@ -342,7 +342,7 @@ mod tests {
     /// (page seen 2026-12-01; "Last updated 2020-07-14" on the copy at
     /// <https://www.tencentcloud.com/document/product/267/37447>).
     ///
-    /// The search excerpts of those pages stop before the example's output,
+    /// The copies of those pages at hand stop before the example's output,
     /// so the expected strings below are not copied from the page: they
     /// were computed independently at dev time by this script (python3,
     /// standard library only), from the example's inputs:
