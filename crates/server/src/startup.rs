@@ -11,17 +11,16 @@ use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use code_store::{MemoryStore, RedisStore, SharedStore};
-use verify::{
-    DiscardSender, LogSender, Passport, Renderer, SmsSender, WebhookConfigError, WebhookSender,
-};
+use verify::{Passport, Renderer, SmsSender};
 
 use crate::client_ip::TrustedProxies;
-use crate::configuration::{Backend, SenderKind, Settings};
+use crate::configuration::{Backend, Settings};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
 use crate::page::Page;
 use crate::routes::{self, fallback};
 use crate::state::AppState;
+use sms_gateways::SenderKind;
 
 /// The contract's body limit for JSON requests.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -208,24 +207,17 @@ fn serve_metrics(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<(u16, Serv
 }
 
 /// The SMS sender `sms.sender` names.
-pub fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
-    Ok(match settings.sms.sender {
+fn build_sender(settings: &Settings) -> anyhow::Result<Arc<dyn SmsSender>> {
+    match settings.sms.sender {
         SenderKind::Log => {
             tracing::warn!("sms.sender = \"log\": codes are written to the log (development only)");
-            Arc::new(LogSender)
         }
         SenderKind::Discard => {
             tracing::warn!("sms.sender = \"discard\": no SMS is sent to anybody (benchmarks only)");
-            Arc::new(DiscardSender)
         }
-        SenderKind::Webhook => match WebhookSender::new(settings.webhook_config()) {
-            Ok(sender) => Arc::new(sender),
-            Err(WebhookConfigError::Invalid { field, reason }) => {
-                anyhow::bail!("sms.webhook.{field}: {reason}")
-            }
-            Err(e) => anyhow::bail!("sms.webhook: {e}"),
-        },
-    })
+        _ => {}
+    }
+    Ok(settings.sms.build()?)
 }
 
 fn load_page(dir: &str) -> Page {

@@ -6,8 +6,6 @@ pub mod keys;
 pub mod policy;
 pub mod sender;
 pub mod types;
-#[cfg(feature = "webhook")]
-pub mod webhook;
 
 mod passport;
 
@@ -19,8 +17,6 @@ pub use sender::{
     DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,
 };
 pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
-#[cfg(feature = "webhook")]
-pub use webhook::{WebhookConfig, WebhookConfigError, WebhookSender};
 
 pub use captcha_render::{Captcha, Renderer};
 pub use code_store::{CodeStore, SharedStore, StoreError};

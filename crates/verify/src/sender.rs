@@ -1,6 +1,6 @@
 //! SMS senders: the [`SmsSender`] trait, [`LogSender`] for development,
-//! [`DiscardSender`] for load benchmarks, [`RecordingSender`] for tests and,
-//! with feature `webhook`, `WebhookSender` for production.
+//! [`DiscardSender`] for load benchmarks, [`RecordingSender`] for tests;
+//! real gateways in `passport-sms-gateways`.
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -17,7 +17,8 @@ use captcha_render::Params;
 use code_store::{MemoryConfig, RedisConfig};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use verify::{Lang, MobileRule, Policy, WebhookConfig};
+use sms_gateways::GatewaysConfig;
+use verify::{Lang, MobileRule, Policy};
 
 use crate::client_ip::IpNet;
 
@@ -64,8 +65,8 @@ pub struct Settings {
     pub limits: Policy,
     /// Which mobile numbers are accepted.
     pub mobile: MobileRule,
-    /// The SMS sender.
-    pub sms: SmsSettings,
+    /// The SMS sender and its gateway's table (the gateways crate's own).
+    pub sms: GatewaysConfig,
     /// The server-to-server check endpoint.
     pub verify_api: VerifyApiSettings,
     /// Cross-origin callers.
@@ -119,48 +120,6 @@ pub enum Backend {
     Memory,
     /// Redis.
     Redis,
-}
-
-/// `[sms]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmsSettings {
-    /// Which sender.
-    pub sender: SenderKind,
-    /// `[sms.webhook]`.
-    pub webhook: WebhookSettings,
-}
-
-/// `sms.sender`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SenderKind {
-    /// Logs the code (development only).
-    Log,
-    /// POSTs to an HTTP gateway.
-    Webhook,
-    /// Sends nothing (load benchmarks only).
-    Discard,
-}
-
-/// `[sms.webhook]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookSettings {
-    /// Gateway URL.
-    pub url: String,
-    /// Signing key.
-    pub secret: Secret,
-    /// File holding the signing key.
-    pub secret_file: String,
-    /// `Authorization` header value.
-    pub authorization: Secret,
-    /// File holding the `Authorization` header value.
-    pub authorization_file: String,
-    /// Time for one call (ms).
-    pub timeout_ms: u64,
-    /// Retries after a connect error, timeout or 5xx.
-    pub max_retries: u32,
 }
 
 /// `[verify_api]`.
@@ -251,17 +210,6 @@ impl Settings {
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
         let api = &mut self.verify_api;
         secret_or_file(&mut api.key, &api.key_file, "verify_api.key_file")?;
-        let hook = &mut self.sms.webhook;
-        secret_or_file(
-            &mut hook.secret,
-            &hook.secret_file,
-            "sms.webhook.secret_file",
-        )?;
-        secret_or_file(
-            &mut hook.authorization,
-            &hook.authorization_file,
-            "sms.webhook.authorization_file",
-        )?;
         // `url` has a non-empty default, so "both set" cannot be told apart
         // from "file set": the file wins.
         let redis = &mut self.store.redis;
@@ -343,24 +291,12 @@ impl Settings {
     }
 
     fn validate_sms(&self) -> Result<(), ConfigError> {
-        let w = &self.sms.webhook;
-        if self.sms.sender == SenderKind::Webhook
-            && !(w.url.starts_with("http://") || w.url.starts_with("https://"))
-        {
-            return Err(ConfigError::new(
-                "sms.webhook.url",
-                "must be an http:// or https:// URL when sms.sender = \"webhook\"",
-            ));
-        }
-        range("sms.webhook.timeout_ms", w.timeout_ms, 1, 60_000)?;
-        range("sms.webhook.max_retries", w.max_retries.into(), 0, 5)?;
-        if w.authorization.expose().chars().any(char::is_control) {
-            return Err(ConfigError::new(
-                "sms.webhook.authorization",
-                "must not hold control characters",
-            ));
-        }
-        Ok(())
+        // Building checks the chosen gateway's table (and reads its `*_file`
+        // secrets) without sending anything.
+        self.sms.build().map(drop).map_err(|e| match e {
+            sms_gateways::BuildError::Invalid { key, reason } => ConfigError::new(key, reason),
+            other => ConfigError::new("sms.sender", other.to_string()),
+        })
     }
 
     fn validate_edges(&self) -> Result<(), ConfigError> {
@@ -388,19 +324,6 @@ impl Settings {
             ));
         }
         Ok(())
-    }
-
-    /// Settings of the webhook SMS sender.
-    pub fn webhook_config(&self) -> WebhookConfig {
-        let w = &self.sms.webhook;
-        let set = |s: &Secret| Some(s.expose().to_owned()).filter(|s| !s.is_empty());
-        WebhookConfig {
-            url: w.url.clone(),
-            secret: set(&w.secret),
-            authorization: set(&w.authorization),
-            timeout_ms: w.timeout_ms,
-            max_retries: w.max_retries,
-        }
     }
 
     /// The trusted proxies, parsed (checked at load).

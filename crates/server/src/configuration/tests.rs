@@ -95,11 +95,6 @@ fn bad_values_name_their_key() {
         ("PASSPORT__LOG__LEVEL", "info,x=", "log.level"),
         ("PASSPORT__CAPTCHA__ALPHABET", "AA", "captcha.alphabet"),
         ("PASSPORT__SMS__SENDER", "webhook", "sms.webhook.url"),
-        (
-            "PASSPORT__SMS__WEBHOOK__MAX_RETRIES",
-            "9",
-            "sms.webhook.max_retries",
-        ),
     ];
     for (var, value, key) in cases {
         let err = load(&[(var, value)]).expect_err(var);

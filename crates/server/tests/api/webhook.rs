@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use code_store::{MemoryConfig, MemoryStore, SharedStore};
-use passport_server::configuration::{Secret, SenderKind};
-use passport_server::startup::build_sender;
 use passport_server::{Application, Settings};
+use sms_gateways::webhook::WebhookConfig;
+use sms_gateways::{Secret, SenderKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -70,9 +70,9 @@ async fn app_with_gateway(
 ) -> (u16, Arc<InstrumentedStore>) {
     let mut settings = test_settings();
     settings.sms.sender = SenderKind::Webhook;
-    settings.sms.webhook.url = format!("http://127.0.0.1:{port}/sms");
+    hook(&mut settings).url = format!("http://127.0.0.1:{port}/sms");
     configure(&mut settings);
-    let sender = build_sender(&settings).expect("webhook sender");
+    let sender = settings.sms.build().expect("webhook sender");
     let inner: SharedStore = Arc::new(MemoryStore::new(MemoryConfig::default()));
     let store = Arc::new(InstrumentedStore::new(inner));
     let app = Application::build_with(settings, Arc::clone(&store) as SharedStore, sender)
@@ -81,6 +81,11 @@ async fn app_with_gateway(
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     (port, store)
+}
+
+/// The `[sms.webhook]` table (config/default.toml has one).
+fn hook(settings: &mut Settings) -> &mut WebhookConfig {
+    settings.sms.webhook.as_mut().expect("[sms.webhook]")
 }
 
 async fn ask(port: u16, store: &InstrumentedStore, n: u32) -> crate::helpers::Response {
@@ -99,8 +104,8 @@ async fn ask(port: u16, store: &InstrumentedStore, n: u32) -> crate::helpers::Re
 async fn the_gateway_gets_the_code_signed_and_authorised() {
     let (gw, mut received) = gateway(200).await;
     let (port, store) = app_with_gateway(gw, |s| {
-        s.sms.webhook.secret = Secret::new("signing-secret");
-        s.sms.webhook.authorization = Secret::new("Bearer gateway-token");
+        hook(s).secret = Secret::new("signing-secret");
+        hook(s).authorization = Secret::new("Bearer gateway-token");
     })
     .await;
     let r = ask(port, &store, 1).await;
@@ -129,7 +134,7 @@ async fn a_gateway_refusal_is_502_4301() {
 async fn a_gateway_that_is_not_there_is_502_4301() {
     let port = passport_testkit::free_port();
     let (app, store) = app_with_gateway(port, |s| {
-        s.sms.webhook.max_retries = 0;
+        hook(s).max_retries = 0;
     })
     .await;
     ask(app, &store, 1).await.assert_error(502, "4301");

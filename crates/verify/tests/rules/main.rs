@@ -9,5 +9,3 @@ mod flow;
 mod parse;
 mod senders;
 mod support;
-#[cfg(feature = "webhook")]
-mod webhook;
