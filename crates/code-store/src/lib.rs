@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+mod config;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub use config::ConfigError;
 pub use memory::{MemoryConfig, MemoryStore};
 #[cfg(feature = "redis")]
-pub use redis::{RedisConfig, RedisStore};
+pub use redis::{RedisConfig, RedisMode, RedisStore};
 
 /// A store shared by every part of the service.
 pub type SharedStore = Arc<dyn CodeStore>;

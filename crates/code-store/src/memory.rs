@@ -19,8 +19,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::{
-    CodeCheck, CodeLimits, CodeStore, Count, DAILY, INTERVAL, Issued, StoreError, check_ttl,
-    companion_key,
+    CodeCheck, CodeLimits, CodeStore, ConfigError, Count, DAILY, INTERVAL, Issued, StoreError,
+    check_ttl, companion_key,
 };
 
 /// Settings of a [`MemoryStore`].
@@ -39,6 +39,19 @@ impl Default for MemoryConfig {
             max_entries: 100_000,
             key_prefix: String::new(),
         }
+    }
+}
+
+impl MemoryConfig {
+    /// Checks the settings, naming the first bad one by its key.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when `max_entries` is 0 (nothing could be stored).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_entries == 0 {
+            return Err(ConfigError::new("max_entries", "must be at least 1"));
+        }
+        Ok(())
     }
 }
 

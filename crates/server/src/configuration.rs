@@ -717,6 +717,7 @@ impl Settings {
         MemoryConfig {
             max_entries: self.store.memory.max_entries,
             key_prefix: self.store.key_prefix.clone(),
+            ..RedisConfig::default()
         }
     }
 
