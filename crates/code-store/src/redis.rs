@@ -773,7 +773,16 @@ fn timed_out() -> StoreError {
 fn from_redis(e: &redis::RedisError) -> StoreError {
     if e.is_timeout() {
         timed_out()
-    } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+    } else if e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        // No Sentinel could name a reachable primary: a failover under way.
+        || matches!(
+            e.kind(),
+            redis::ErrorKind::MasterNameNotFoundBySentinel
+                | redis::ErrorKind::NoValidReplicasFoundBySentinel
+        )
+    {
         StoreError::Unavailable(format!("redis connection failed ({})", e.category()))
     } else if let Some(code) = e.code() {
         // Answers that mean "not now" rather than "never": a server still
