@@ -1,7 +1,7 @@
 //! The Redis store (feature `redis`): a deadpool pool of redis-rs
 //! multiplexed connections, under a connection manager of our own, to one
 //! server or to the primary the Sentinels name; or, for a Redis Cluster,
-//! one shared redis-rs Cluster connection. `rediss://` (rustls) in every
+//! a few shared redis-rs Cluster connections. `rediss://` (rustls) in every
 //! mode.
 //!
 //! The Cluster does not go through a pool: redis-rs's Cluster connection
@@ -110,7 +110,8 @@ pub struct RedisConfig {
     /// only to take a handle to it, so a few serve a busy server; a new one
     /// is opened only when callers meet at the pool. Also the most
     /// connections opened at once while Redis is unreachable. In Cluster
-    /// mode one multiplexed connection per node serves every call.
+    /// mode, up to 4 shared Cluster connections (each one multiplexed
+    /// socket per node) serve every call.
     pub pool_size: usize,
     /// Time allowed to open a connection, in milliseconds.
     pub connect_timeout_ms: u64,
@@ -387,13 +388,20 @@ impl managed::Manager for Connector {
     }
 }
 
-/// The Cluster client and its one shared connection, opened by the first
-/// call (and again by the next one, if opening failed). The connection
-/// reconnects to nodes and refreshes the slot map by itself.
+/// The Cluster client and a few shared connections, used in turn, each
+/// opened by the first call that needs it (and again by the next one, if
+/// opening failed). A connection reconnects to nodes and refreshes the
+/// slot map by itself. More than one because each routes every request
+/// through one task: under thousands of concurrent calls, one queued them
+/// past the command timeout on a busy machine.
 struct Cluster {
     client: ClusterClient,
-    conn: tokio::sync::OnceCell<ClusterConnection>,
+    conns: Vec<tokio::sync::OnceCell<ClusterConnection>>,
+    next: std::sync::atomic::AtomicUsize,
 }
+
+/// Most Cluster connections per store (each holds a socket per node).
+const CLUSTER_CONNECTIONS: usize = 4;
 
 /// How calls reach Redis.
 #[derive(Clone)]
@@ -426,7 +434,8 @@ impl std::fmt::Debug for RedisStore {
                     .field("pool_size", &status.size);
             }
             Connections::Cluster(c) => {
-                d.field("cluster_connected", &c.conn.initialized());
+                let open = c.conns.iter().filter(|c| c.initialized()).count();
+                d.field("cluster_connections", &open);
             }
         }
         d.field("command_timeout", &self.command_timeout)
@@ -486,7 +495,10 @@ impl RedisStore {
                 return Ok(Self {
                     connections: Connections::Cluster(Arc::new(Cluster {
                         client,
-                        conn: tokio::sync::OnceCell::new(),
+                        conns: (0..config.pool_size.min(CLUSTER_CONNECTIONS))
+                            .map(|_| tokio::sync::OnceCell::new())
+                            .collect(),
+                        next: std::sync::atomic::AtomicUsize::new(0),
                     })),
                     key_prefix: config.key_prefix.into(),
                     command_timeout,
@@ -571,9 +583,8 @@ impl RedisStore {
     }
 
     async fn cluster_link(&self, cluster: &Cluster) -> Result<Link, StoreError> {
-        let open = cluster
-            .conn
-            .get_or_try_init(|| cluster.client.get_async_connection());
+        let turn = cluster.next.fetch_add(1, Ordering::Relaxed) % cluster.conns.len();
+        let open = cluster.conns[turn].get_or_try_init(|| cluster.client.get_async_connection());
         match tokio::time::timeout(self.connection_timeout, open).await {
             // The Cluster connection heals itself: nothing to mark.
             Ok(Ok(conn)) => Ok(Link {

@@ -22,9 +22,14 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// The name the Sentinels know their primary by.
 pub const SENTINEL_MASTER: &str = "passport";
 
-/// A scratch directory of one topology, removed on drop.
+/// A scratch directory of one topology, removed on drop, or, for a
+/// topology kept in a `static`, by a guard process when the test process
+/// exits (the same stdin-pipe trick as the servers').
 #[derive(Debug)]
-struct Scratch(PathBuf);
+struct Scratch {
+    dir: PathBuf,
+    guard: Option<(Child, ChildStdin)>,
+}
 
 impl Scratch {
     fn new(kind: &str) -> Self {
@@ -37,17 +42,38 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        Self(dir)
+        // `sleep` lets the servers' guards kill their servers first.
+        let guard = Command::new("sh")
+            .arg("-c")
+            .arg(r#"read line; sleep 1; rm -rf "$1""#)
+            .arg("sh")
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()
+            .and_then(|mut child| {
+                let stdin = child.stdin.take()?;
+                Some((child, stdin))
+            });
+        Self { dir, guard }
     }
 
     fn path(&self) -> &Path {
-        &self.0
+        &self.dir
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        // Dropped in the process: the servers are gone already (fields drop
+        // in order, the scratch last), so no need for the guard's pause.
+        if let Some((mut child, _stdin)) = self.guard.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
