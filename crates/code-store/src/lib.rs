@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+mod config;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
@@ -13,9 +14,10 @@ mod sms_code;
 #[cfg(feature = "test-util")]
 pub mod testing;
 
+pub use config::ConfigError;
 pub use memory::{MemoryConfig, MemoryStore};
 #[cfg(feature = "redis")]
-pub use redis::{RedisConfig, RedisStore};
+pub use redis::{RedisConfig, RedisMode, RedisStore};
 pub use sms_code::{CodeCheck, CodeLimits, Issued, SmsCodeStore};
 
 /// A store shared by every part of the service: the key-value part and the

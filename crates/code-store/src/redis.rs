@@ -1,5 +1,15 @@
 //! The Redis store (feature `redis`): a deadpool pool of redis-rs
-//! multiplexed connections, under a connection manager of our own.
+//! multiplexed connections, under a connection manager of our own, to one
+//! server or to the primary the Sentinels name; or, for a Redis Cluster,
+//! a few shared redis-rs Cluster connections. `rediss://` (rustls) in every
+//! mode.
+//!
+//! The Cluster does not go through a pool: redis-rs's Cluster connection
+//! already multiplexes one connection per node, follows `MOVED`/`ASK` and
+//! refreshes its slot map itself, and deadpool-redis's Cluster pool pings
+//! every primary on each checkout and cannot take a custom CA. Every
+//! script and multi-key step touches keys of one slot: the companion keys
+//! carry the code key in a `{...}` hash tag.
 //!
 //! Not deadpool-redis's own manager: it sends `UNWATCH` and `PING` every time
 //! a connection leaves the pool, which made every store call three commands.
@@ -27,22 +37,42 @@
 //! are sent as `EVALSHA` and reloaded once when a restarted server answers
 //! `NOSCRIPT`.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use ::redis::aio::{ConnectionLike, MultiplexedConnection};
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
+use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use ::redis::{
+    self, AsyncConnectionConfig, ConnectionAddr, FromRedisValue, IntoConnectionInfo, RedisError,
+    RedisFuture, TlsCertificates,
+};
 use async_trait::async_trait;
 use deadpool::managed::{self, PoolError};
-use deadpool_redis::redis::aio::MultiplexedConnection;
-use deadpool_redis::redis::{
-    self, AsyncConnectionConfig, FromRedisValue, IntoConnectionInfo, RedisError,
-};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::sms_code::{DAILY, INTERVAL, TRIES, companion_key};
 use crate::{
-    CodeCheck, CodeLimits, CodeStore, Count, EntryKind, Issued, SmsCodeStore, StoreError, check_ttl,
+    CodeCheck, CodeLimits, CodeStore, ConfigError, Count, EntryKind, Issued, SmsCodeStore,
+    StoreError, check_ttl,
 };
+
+/// How the store reaches Redis.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RedisMode {
+    /// One server (or a proxy) at `url`.
+    #[default]
+    Standalone,
+    /// A Redis Cluster, found through the seed `nodes`.
+    Cluster,
+    /// The primary the `sentinels` name for `sentinel_master`.
+    Sentinel,
+}
 
 /// Settings of a [`RedisStore`]. Every timeout is explicit, so a hung Redis
 /// becomes an error within the configured time: getting a connection takes
@@ -51,14 +81,38 @@ use crate::{
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://` or `unix://` URL; may hold a password. (`rediss://` is
-    /// refused: this build has no TLS.)
+    /// `standalone` (the default), `cluster` or `sentinel`.
+    pub mode: RedisMode,
+    /// Standalone mode: `redis://`, `rediss://` (TLS) or `unix://` URL; may
+    /// hold a password. Ignored in the other modes.
     pub url: String,
-    /// Most connections open at once. Each one pipelines any number of
-    /// concurrent commands, and a call holds one only to take a handle to
-    /// it, so a few serve a busy server; a new one is opened only when
-    /// callers meet at the pool. Also the most connections opened at once
-    /// while Redis is unreachable.
+    /// Cluster mode: seed node URLs (`redis://` or `rediss://`, all alike);
+    /// the rest of the Cluster is discovered from them. From the
+    /// environment, one comma-separated string.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub nodes: Vec<String>,
+    /// Sentinel mode: Sentinel URLs. Their user and password are used for
+    /// the Sentinels and the primary alike; `rediss://` makes both TLS. From
+    /// the environment, one comma-separated string.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub sentinels: Vec<String>,
+    /// Sentinel mode: the name the Sentinels monitor the primary under.
+    pub sentinel_master: String,
+    /// PEM file of the CA that signs the servers' certificates, for
+    /// `rediss://`; when unset, the platform's roots are trusted.
+    pub tls_ca_file: Option<PathBuf>,
+    /// When above 0, the take and the writes that guard money (the interval
+    /// flag, the daily and global counters) wait until this many replicas
+    /// acknowledge them (`WAIT`, at most `command_timeout_ms`); fewer
+    /// acknowledgements fail the call as unavailable.
+    pub wait_replicas: u32,
+    /// Most connections open at once (standalone and Sentinel modes). Each
+    /// one pipelines any number of concurrent commands, and a call holds one
+    /// only to take a handle to it, so a few serve a busy server; a new one
+    /// is opened only when callers meet at the pool. Also the most
+    /// connections opened at once while Redis is unreachable. In Cluster
+    /// mode, up to 4 shared Cluster connections (each one multiplexed
+    /// socket per node) serve every call.
     pub pool_size: usize,
     /// Time allowed to open a connection, in milliseconds.
     pub connect_timeout_ms: u64,
@@ -78,7 +132,13 @@ pub struct RedisConfig {
 impl Default for RedisConfig {
     fn default() -> Self {
         Self {
+            mode: RedisMode::Standalone,
             url: "redis://127.0.0.1:6379".to_owned(),
+            nodes: Vec::new(),
+            sentinels: Vec::new(),
+            sentinel_master: String::new(),
+            tls_ca_file: None,
+            wait_replicas: 0,
             pool_size: 16,
             connect_timeout_ms: 1_000,
             wait_timeout_ms: 1_000,
@@ -89,11 +149,20 @@ impl Default for RedisConfig {
     }
 }
 
-// Never print the URL: it may carry a password.
+// Never print a URL: it may carry a password.
 impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConfig")
+            .field("mode", &self.mode)
             .field("url", &"<redacted>")
+            .field("nodes", &format_args!("<{} redacted>", self.nodes.len()))
+            .field(
+                "sentinels",
+                &format_args!("<{} redacted>", self.sentinels.len()),
+            )
+            .field("sentinel_master", &self.sentinel_master)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .field("wait_replicas", &self.wait_replicas)
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("wait_timeout_ms", &self.wait_timeout_ms)
@@ -104,28 +173,167 @@ impl std::fmt::Debug for RedisConfig {
     }
 }
 
+/// A list, or one string of comma-separated items (what an environment
+/// variable can hold).
+fn list_or_commas<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match ListOrString::deserialize(d)? {
+        ListOrString::List(items) => items,
+        ListOrString::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl RedisConfig {
+    /// Checks the settings, naming the first bad one by its key. The URLs
+    /// of the modes not chosen are not looked at.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the key; its reason never repeats a URL.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.pool_size == 0 {
+            return Err(ConfigError::new("pool_size", "must be at least 1"));
+        }
+        for (key, ms) in [
+            ("connect_timeout_ms", self.connect_timeout_ms),
+            ("wait_timeout_ms", self.wait_timeout_ms),
+            ("command_timeout_ms", self.command_timeout_ms),
+        ] {
+            if ms == 0 {
+                return Err(ConfigError::new(key, "must be at least 1"));
+            }
+        }
+        match self.mode {
+            RedisMode::Standalone => {
+                parse_url("url", &self.url)?;
+            }
+            RedisMode::Cluster => {
+                let tls = urls("nodes", &self.nodes)?;
+                if tls.iter().any(|t| *t != tls[0]) {
+                    return Err(ConfigError::new(
+                        "nodes",
+                        "mixes redis:// and rediss:// nodes",
+                    ));
+                }
+            }
+            RedisMode::Sentinel => {
+                urls("sentinels", &self.sentinels)?;
+                if self.sentinel_master.trim().is_empty() {
+                    return Err(ConfigError::new(
+                        "sentinel_master",
+                        "must name the monitored primary in sentinel mode",
+                    ));
+                }
+            }
+        }
+        if let Some(path) = &self.tls_ca_file {
+            read_ca(path)?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses each of `list` (at least one); returns whether each is TLS.
+fn urls(key: &'static str, list: &[String]) -> Result<Vec<bool>, ConfigError> {
+    if list.is_empty() {
+        return Err(ConfigError::new(key, "needs at least one URL in this mode"));
+    }
+    list.iter()
+        .map(|url| {
+            let info = parse_url(key, url)?;
+            match info.addr() {
+                ConnectionAddr::Tcp(..) => Ok(false),
+                ConnectionAddr::TcpTls { .. } => Ok(true),
+                _ => Err(ConfigError::new(key, "only redis:// and rediss:// here")),
+            }
+        })
+        .collect()
+}
+
+fn parse_url(key: &'static str, url: &str) -> Result<redis::ConnectionInfo, ConfigError> {
+    url.into_connection_info()
+        .map_err(|e| ConfigError::new(key, format!("redis url not usable ({})", e.category())))
+}
+
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| ConfigError::new("tls_ca_file", format!("cannot be read ({e})")))?;
+    if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(ConfigError::new("tls_ca_file", "holds no PEM certificate"));
+    }
+    Ok(pem)
+}
+
+/// The connection a call sends its command on: a pooled multiplexed one
+/// (standalone and Sentinel modes) or the shared Cluster connection, which
+/// routes each command to its key's node and follows `MOVED`/`ASK` itself.
+#[derive(Clone)]
+enum Handle {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Handle {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// One pooled connection. Cloning it clones the multiplexed handle (every
 /// clone pipelines onto the same socket) and shares the mark, so a failure
 /// seen through any clone retires the pooled connection.
 #[derive(Clone)]
 struct Link {
-    conn: MultiplexedConnection,
+    conn: Handle,
     broken: Mark,
 }
 
 /// Set once a command on the connection failed in a way that means its
-/// socket is gone or stuck.
+/// socket is gone or stuck, or its server is no longer the primary.
 #[derive(Clone, Default)]
 struct Mark(Arc<AtomicBool>);
 
 impl Mark {
-    /// Marks the connection when `e` says its socket is gone or stuck; a
-    /// server's error answer leaves it in service.
+    /// Marks the connection when `e` says its socket is gone or stuck, or
+    /// that the server was demoted (so Sentinel mode asks again who the
+    /// primary is); any other error answer leaves it in service.
     fn note(&self, e: &RedisError) {
         if e.is_timeout()
             || e.is_io_error()
             || e.is_connection_refusal()
             || e.is_connection_dropped()
+            || matches!(e.code(), Some("READONLY" | "MASTERDOWN"))
         {
             self.set();
         }
@@ -140,10 +348,19 @@ impl Mark {
     }
 }
 
+/// Where the pool's connections go: one known server, or whichever the
+/// Sentinels name as primary at the time the connection is opened.
+enum Source {
+    Direct(redis::Client),
+    // A lock because resolving takes `&mut`; resolving happens only when a
+    // connection is opened, never per command.
+    Sentinel(tokio::sync::Mutex<SentinelClient>),
+}
+
 /// Opens the pool's connections, with the configured timeouts, and vets
 /// them on their way out of the pool without a network call.
 struct Connector {
-    client: redis::Client,
+    source: Source,
     config: AsyncConnectionConfig,
 }
 
@@ -152,12 +369,15 @@ impl managed::Manager for Connector {
     type Error = RedisError;
 
     async fn create(&self) -> Result<Link, RedisError> {
-        let conn = self
-            .client
+        let client = match &self.source {
+            Source::Direct(client) => client.clone(),
+            Source::Sentinel(sentinel) => sentinel.lock().await.async_get_client().await?,
+        };
+        let conn = client
             .get_multiplexed_async_connection_with_config(&self.config)
             .await?;
         Ok(Link {
-            conn,
+            conn: Handle::Single(conn),
             broken: Mark::default(),
         })
     }
@@ -175,65 +395,145 @@ impl managed::Manager for Connector {
     }
 }
 
-/// A [`CodeStore`] over Redis (≥ 6.2). Cheap to clone.
+/// The Cluster client and a few shared connections, used in turn, each
+/// opened by the first call that needs it (and again by the next one, if
+/// opening failed). A connection reconnects to nodes and refreshes the
+/// slot map by itself. More than one because each routes every request
+/// through one task: under thousands of concurrent calls, one queued them
+/// past the command timeout on a busy machine.
+struct Cluster {
+    client: ClusterClient,
+    conns: Vec<tokio::sync::OnceCell<ClusterConnection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Most Cluster connections per store (each holds a socket per node).
+const CLUSTER_CONNECTIONS: usize = 4;
+
+/// How calls reach Redis.
+#[derive(Clone)]
+enum Connections {
+    Pool(managed::Pool<Connector>),
+    Cluster(Arc<Cluster>),
+}
+
+/// A [`CodeStore`] over Redis (≥ 6.2): standalone, Cluster or Sentinel,
+/// plain or TLS. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisStore {
-    pool: managed::Pool<Connector>,
+    connections: Connections,
     key_prefix: Arc<str>,
     command_timeout: Duration,
     /// Bound on getting a connection, whatever the pool does meanwhile.
     connection_timeout: Duration,
+    wait_replicas: u32,
 }
 
 // Hand-written: the client's connection info holds the password.
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let status = self.pool.status();
-        f.debug_struct("RedisStore")
-            .field("key_prefix", &self.key_prefix)
-            .field("pool_max_size", &status.max_size)
-            .field("pool_size", &status.size)
-            .field("command_timeout", &self.command_timeout)
+        let mut d = f.debug_struct("RedisStore");
+        d.field("key_prefix", &self.key_prefix);
+        match &self.connections {
+            Connections::Pool(pool) => {
+                let status = pool.status();
+                d.field("pool_max_size", &status.max_size)
+                    .field("pool_size", &status.size);
+            }
+            Connections::Cluster(c) => {
+                let open = c.conns.iter().filter(|c| c.initialized()).count();
+                d.field("cluster_connections", &open);
+            }
+        }
+        d.field("command_timeout", &self.command_timeout)
+            .field("wait_replicas", &self.wait_replicas)
             .finish_non_exhaustive()
     }
 }
 
+/// Lets TLS connections work: redis-rs asks rustls for the process's
+/// default crypto provider. One the host application installed is kept.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl RedisStore {
-    /// Builds the pool without connecting; the first call connects.
+    /// Builds the connections without connecting; the first call connects.
     ///
     /// # Errors
-    /// [`StoreError::Backend`] when the URL does not parse, names a scheme
-    /// this build cannot speak, or a size or timeout is zero. The message
-    /// never repeats the URL.
+    /// [`StoreError::Backend`] when [`RedisConfig::validate`] refuses the
+    /// settings (the message names the key and never repeats a URL).
     pub fn new(config: RedisConfig) -> Result<Self, crate::StoreError> {
-        if config.pool_size == 0 {
-            return Err(invalid("pool_size must be at least 1"));
+        config
+            .validate()
+            .map_err(|e| StoreError::Backend(format!("invalid redis config: {e}")))?;
+        let connect_timeout = Duration::from_millis(config.connect_timeout_ms);
+        let wait_timeout = Duration::from_millis(config.wait_timeout_ms);
+        let command_timeout = Duration::from_millis(config.command_timeout_ms);
+        let certificates = match &config.tls_ca_file {
+            Some(path) => Some(TlsCertificates {
+                client_tls: None,
+                root_cert: Some(read_ca(path).map_err(|e| invalid(&e.to_string()))?),
+            }),
+            None => None,
+        };
+        let uses_tls = match config.mode {
+            RedisMode::Standalone => config.url.starts_with("rediss:"),
+            RedisMode::Cluster => config.nodes.iter().any(|u| u.starts_with("rediss:")),
+            RedisMode::Sentinel => config.sentinels.iter().any(|u| u.starts_with("rediss:")),
+        };
+        if uses_tls {
+            install_crypto_provider();
         }
-        let millis = |ms: u64, name: &str| {
-            if ms == 0 {
-                Err(invalid(&format!("{name} must be at least 1")))
-            } else {
-                Ok(Duration::from_millis(ms))
+        let unusable = |key: &str, e: &RedisError| {
+            invalid(&format!("{key}: redis url not usable ({})", e.category()))
+        };
+
+        let source = match config.mode {
+            RedisMode::Cluster => {
+                let mut builder =
+                    ClusterClientBuilder::new(config.nodes.iter().map(String::as_str))
+                        .connection_timeout(connect_timeout)
+                        .response_timeout(command_timeout);
+                if let Some(certs) = certificates {
+                    builder = builder.certs(certs);
+                }
+                let client = builder.build().map_err(|e| unusable("nodes", &e))?;
+                return Ok(Self {
+                    connections: Connections::Cluster(Arc::new(Cluster {
+                        client,
+                        conns: (0..config.pool_size.min(CLUSTER_CONNECTIONS))
+                            .map(|_| tokio::sync::OnceCell::new())
+                            .collect(),
+                        next: std::sync::atomic::AtomicUsize::new(0),
+                    })),
+                    key_prefix: config.key_prefix.into(),
+                    command_timeout,
+                    connection_timeout: connect_timeout + command_timeout,
+                    wait_replicas: config.wait_replicas,
+                });
+            }
+            RedisMode::Sentinel => Source::Sentinel(tokio::sync::Mutex::new(
+                sentinel_client(&config, certificates).map_err(|e| unusable("sentinels", &e))?,
+            )),
+            RedisMode::Standalone => {
+                let info = config
+                    .url
+                    .as_str()
+                    .into_connection_info()
+                    .map_err(|e| unusable("url", &e))?;
+                let client = match certificates {
+                    Some(certs) if config.url.starts_with("rediss:") => {
+                        redis::Client::build_with_tls(info, certs)
+                    }
+                    _ => redis::Client::open(info),
+                }
+                .map_err(|e| unusable("url", &e))?;
+                Source::Direct(client)
             }
         };
-        let connect_timeout = millis(config.connect_timeout_ms, "connect_timeout_ms")?;
-        let wait_timeout = millis(config.wait_timeout_ms, "wait_timeout_ms")?;
-        let command_timeout = millis(config.command_timeout_ms, "command_timeout_ms")?;
-
-        if config.url.starts_with("rediss:") {
-            // redis-rs is built without TLS here: no crypto provider is chosen
-            // for the whole process on the library's behalf.
-            return Err(invalid("rediss:// (TLS) is not supported by this build"));
-        }
-        let info = config
-            .url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
-        let client = redis::Client::open(info)
-            .map_err(|e| invalid(&format!("redis url not usable ({})", e.category())))?;
         let connector = Connector {
-            client,
+            source,
             config: AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(connect_timeout))
                 .set_response_timeout(Some(command_timeout)),
@@ -242,18 +542,20 @@ impl RedisStore {
         let pool = managed::Pool::builder(connector)
             .max_size(config.pool_size)
             .wait_timeout(Some(wait_timeout))
-            // Opening includes the handshake after the TCP connect.
+            // Opening includes the handshake after the TCP connect (and, in
+            // Sentinel mode, asking a Sentinel first).
             .create_timeout(Some(connect_timeout + command_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|_| invalid("redis pool could not be built"))?;
         Ok(Self {
-            pool,
+            connections: Connections::Pool(pool),
             key_prefix: config.key_prefix.into(),
             command_timeout,
             // deadpool may throw away several marked connections in one
             // `get` before it opens a new one; one outer bound over it all.
             connection_timeout: wait_timeout + connect_timeout + command_timeout,
+            wait_replicas: config.wait_replicas,
         })
     }
 
@@ -264,11 +566,15 @@ impl RedisStore {
         full
     }
 
-    /// A handle to a pooled connection. The pooled connection itself goes
-    /// back to the pool when this returns, before the caller's command is
-    /// sent, so other calls share it meanwhile.
+    /// A handle to a connection. A pooled connection goes back to the pool
+    /// when this returns, before the caller's command is sent, so other
+    /// calls share it meanwhile.
     async fn link(&self) -> Result<Link, StoreError> {
-        let got = tokio::time::timeout(self.connection_timeout, self.pool.get()).await;
+        let pool = match &self.connections {
+            Connections::Pool(pool) => pool,
+            Connections::Cluster(cluster) => return self.cluster_link(cluster).await,
+        };
+        let got = tokio::time::timeout(self.connection_timeout, pool.get()).await;
         let Ok(got) = got else {
             return Err(StoreError::Unavailable("redis connection timed out".into()));
         };
@@ -281,6 +587,20 @@ impl RedisStore {
             }
         })?;
         Ok(Link::clone(&pooled))
+    }
+
+    async fn cluster_link(&self, cluster: &Cluster) -> Result<Link, StoreError> {
+        let turn = cluster.next.fetch_add(1, Ordering::Relaxed) % cluster.conns.len();
+        let open = cluster.conns[turn].get_or_try_init(|| cluster.client.get_async_connection());
+        match tokio::time::timeout(self.connection_timeout, open).await {
+            // The Cluster connection heals itself: nothing to mark.
+            Ok(Ok(conn)) => Ok(Link {
+                conn: Handle::Cluster(conn.clone()),
+                broken: Mark::default(),
+            }),
+            Ok(Err(e)) => Err(from_redis(&e)),
+            Err(_) => Err(StoreError::Unavailable("redis connection timed out".into())),
+        }
     }
 
     /// Waits for `request` at most the command timeout; a failure
@@ -316,6 +636,41 @@ impl RedisStore {
         keys: &[&str],
         args: &[&[u8]],
     ) -> Result<T, StoreError> {
+        self.run_then_wait(script, keys, args, false).await
+    }
+
+    /// [`query`](Self::query) for a write that guards money or a captcha:
+    /// with `wait_replicas` set, the write is then acknowledged by that many
+    /// replicas of `key`'s primary, or the call fails.
+    async fn query_replicated<T: FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+        key: &str,
+    ) -> Result<T, StoreError> {
+        let Link { mut conn, broken } = self.link().await?;
+        let value = self.finish(&broken, cmd.query_async(&mut conn)).await?;
+        self.wait_for_replicas(&mut conn, &broken, key).await?;
+        Ok(value)
+    }
+
+    /// [`run`](Self::run) for a script that guards money: as
+    /// [`query_replicated`](Self::query_replicated), for its first key.
+    async fn run_replicated<T: FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<T, StoreError> {
+        self.run_then_wait(script, keys, args, true).await
+    }
+
+    async fn run_then_wait<T: FromRedisValue>(
+        &self,
+        script: &redis::Script,
+        keys: &[&str],
+        args: &[&[u8]],
+        wait: bool,
+    ) -> Result<T, StoreError> {
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
@@ -324,9 +679,103 @@ impl RedisStore {
             invocation.arg(*arg);
         }
         let Link { mut conn, broken } = self.link().await?;
-        self.finish(&broken, invocation.invoke_async(&mut conn))
-            .await
+        let value = self
+            .finish(&broken, invocation.invoke_async(&mut conn))
+            .await?;
+        if wait && let Some(key) = keys.first() {
+            self.wait_for_replicas(&mut conn, &broken, key).await?;
+        }
+        Ok(value)
     }
+
+    /// `WAIT wait_replicas command_timeout_ms` on the connection the write
+    /// went out on, at `key`'s own primary: `WAIT` counts the replicas that
+    /// have every write *this connection* sent so far. In Cluster mode it is
+    /// routed by `key`'s slot (a bare `WAIT` would go to every primary).
+    /// Does nothing when `wait_replicas` is 0.
+    async fn wait_for_replicas(
+        &self,
+        conn: &mut Handle,
+        broken: &Mark,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        if self.wait_replicas == 0 {
+            return Ok(());
+        }
+        let timeout_ms = u64::try_from(self.command_timeout.as_millis()).unwrap_or(u64::MAX);
+        let mut cmd = redis::cmd("WAIT");
+        cmd.arg(self.wait_replicas).arg(timeout_ms);
+        // The server blocks up to `timeout_ms`; give the answer time to come.
+        let bound = self.command_timeout * 2;
+        let acked = match conn {
+            Handle::Single(c) => tokio::time::timeout(bound, cmd.query_async::<i64>(c)).await,
+            Handle::Cluster(c) => {
+                let route = Route::with_slot(Slot::for_key(key.as_bytes()), SlotAddr::Master);
+                let routing = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route));
+                tokio::time::timeout(bound, async {
+                    let value = c.route_command(cmd, routing).await?;
+                    Ok::<_, RedisError>(i64::from_redis_value(value)?)
+                })
+                .await
+            }
+        };
+        match acked {
+            Ok(Ok(n)) if n >= i64::from(self.wait_replicas) => Ok(()),
+            Ok(Ok(_)) => Err(StoreError::Unavailable(
+                "redis write not acknowledged by enough replicas".into(),
+            )),
+            Ok(Err(e)) => {
+                broken.note(&e);
+                Err(from_redis(&e))
+            }
+            Err(_) => {
+                broken.set();
+                Err(timed_out())
+            }
+        }
+    }
+}
+
+/// The Sentinel client: Sentinels' credentials and TLS apply to the
+/// primary too, and `certificates` (a custom CA) to both.
+fn sentinel_client(
+    config: &RedisConfig,
+    certificates: Option<TlsCertificates>,
+) -> Result<SentinelClient, RedisError> {
+    let infos = config
+        .sentinels
+        .iter()
+        .map(|u| u.as_str().into_connection_info())
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = infos[0].redis_settings().clone();
+    let tls = matches!(infos[0].addr(), ConnectionAddr::TcpTls { .. });
+    let addrs = infos.iter().map(|i| i.addr().clone());
+    let mut builder = SentinelClientBuilder::new(
+        addrs,
+        config.sentinel_master.trim(),
+        SentinelServerType::Master,
+    )?;
+    if let Some(user) = first.username() {
+        builder = builder
+            .set_client_to_redis_username(user)
+            .set_client_to_sentinel_username(user);
+    }
+    if let Some(password) = first.password() {
+        builder = builder
+            .set_client_to_redis_password(password)
+            .set_client_to_sentinel_password(password);
+    }
+    if tls {
+        builder = builder
+            .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure);
+    }
+    if let Some(certs) = certificates {
+        builder = builder
+            .set_client_to_redis_certificates(certs.clone())
+            .set_client_to_sentinel_certificates(certs);
+    }
+    builder.build()
 }
 
 fn invalid(why: &str) -> StoreError {
@@ -342,7 +791,16 @@ fn timed_out() -> StoreError {
 fn from_redis(e: &redis::RedisError) -> StoreError {
     if e.is_timeout() {
         timed_out()
-    } else if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+    } else if e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        // No Sentinel could name a reachable primary: a failover under way.
+        || matches!(
+            e.kind(),
+            redis::ErrorKind::MasterNameNotFoundBySentinel
+                | redis::ErrorKind::NoValidReplicasFoundBySentinel
+        )
+    {
         StoreError::Unavailable(format!("redis connection failed ({})", e.category()))
     } else if let Some(code) = e.code() {
         // Answers that mean "not now" rather than "never": a server still
@@ -553,9 +1011,10 @@ impl CodeStore for RedisStore {
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = self.key(key);
         let mut cmd = redis::cmd("GETDEL");
-        cmd.arg(self.key(key));
-        self.query(&cmd).await
+        cmd.arg(&key);
+        self.query_replicated(&cmd, &key).await
     }
 
     async fn incr(
@@ -565,7 +1024,9 @@ impl CodeStore for RedisStore {
         window: Duration,
     ) -> Result<Count, StoreError> {
         let ms = ttl_millis(window)?;
-        let (value, ttl): (i64, i64) = self.run(&INCR, &[&self.key(key)], &[&ms]).await?;
+        let (value, ttl): (i64, i64) = self
+            .run_replicated(&INCR, &[&self.key(key)], &[&ms])
+            .await?;
         let value =
             u64::try_from(value).map_err(|_| StoreError::Backend("counter below zero".into()))?;
         Ok(Count {
@@ -636,7 +1097,7 @@ impl SmsCodeStore for RedisStore {
         let keys = code_keys(&self.key_prefix, self.key(key));
         let keys = keys.each_ref().map(String::as_str);
         let (outcome, left): (i64, i64) = self
-            .run(
+            .run_replicated(
                 &ISSUE_CODE,
                 &keys,
                 &[code.as_bytes(), &ms, &interval, &cap, &window],
@@ -703,11 +1164,7 @@ mod tests {
             url: "rediss://:hunter2@example.com".to_owned(),
             ..RedisConfig::default()
         };
-        let err = RedisStore::new(tls).unwrap_err().to_string();
-        assert!(
-            err.contains("rediss://") && !err.contains("hunter2"),
-            "{err}"
-        );
+        assert!(RedisStore::new(tls).is_ok());
         let unix = RedisConfig {
             url: "unix:///run/redis/redis.sock".to_owned(),
             ..RedisConfig::default()

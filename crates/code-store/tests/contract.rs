@@ -1,6 +1,6 @@
 //! One contract, every store: the same tests run against the memory store
-//! and (with the `redis` feature) the Redis store, each test under its own
-//! key prefix.
+//! and (with the `redis` feature) the Redis store, standalone, on a Cluster
+//! and behind Sentinels, each test under its own key prefix.
 // Test binaries: `pub` items in their modules are reachable from the
 // test modules only, which is what they are for.
 #![allow(unreachable_pub)]
@@ -1177,7 +1177,9 @@ mod redis_support {
     pub struct RedisFixture {
         pub url: String,
         pub prefix: String,
-        _redis: TestRedis,
+        /// The settings siblings are made from (mode, nodes, timeouts).
+        base: RedisConfig,
+        _redis: Option<TestRedis>,
     }
 
     impl RedisFixture {
@@ -1227,7 +1229,11 @@ mod redis_support {
     impl RedisFixture {
         /// A second store on this test's Redis, under its own prefix.
         pub fn sibling(&self, test: &str) -> Fixture {
-            let store = RedisStore::new(config(&self.url, &unique_prefix(test))).unwrap();
+            let store = RedisStore::new(RedisConfig {
+                key_prefix: unique_prefix(test),
+                ..self.base.clone()
+            })
+            .unwrap();
             Fixture {
                 store: Arc::new(store),
                 redis: None,
@@ -1252,23 +1258,70 @@ mod redis_support {
     pub async fn make_redis(test: &str) -> Fixture {
         let redis = TestRedis::new();
         let prefix = unique_prefix(test);
-        let store = RedisStore::new(config(redis.url(), &prefix)).unwrap();
+        let base = config(redis.url(), &prefix);
+        let store = RedisStore::new(base.clone()).unwrap();
         Fixture {
             store: Arc::new(store),
             redis: Some(RedisFixture {
                 url: redis.url().to_owned(),
                 prefix,
-                _redis: redis,
+                base,
+                _redis: Some(redis),
+            }),
+        }
+    }
+
+    /// A store on the Cluster shared by this test binary.
+    pub async fn make_cluster(test: &str) -> Fixture {
+        let cluster = passport_testkit::RedisCluster::shared();
+        let prefix = unique_prefix(test);
+        let base = RedisConfig {
+            mode: code_store::RedisMode::Cluster,
+            nodes: cluster.urls(),
+            ..config("", &prefix)
+        };
+        fixture_on(base, cluster.urls()[0].clone())
+    }
+
+    /// A store on the Sentinel topology shared by this test binary.
+    pub async fn make_sentinel(test: &str) -> Fixture {
+        let topology = passport_testkit::RedisSentinel::shared();
+        let prefix = unique_prefix(test);
+        let base = RedisConfig {
+            mode: code_store::RedisMode::Sentinel,
+            sentinels: topology.sentinel_urls(),
+            sentinel_master: topology.master_name().to_owned(),
+            ..config("", &prefix)
+        };
+        let primary = format!("redis://127.0.0.1:{}", topology.primary_port());
+        fixture_on(base, primary)
+    }
+
+    fn fixture_on(base: RedisConfig, url: String) -> Fixture {
+        let store = RedisStore::new(base.clone()).unwrap();
+        Fixture {
+            store: Arc::new(store),
+            redis: Some(RedisFixture {
+                url,
+                prefix: base.key_prefix.clone(),
+                base,
+                _redis: None,
             }),
         }
     }
 }
 
 #[cfg(feature = "redis")]
-use redis_support::make_redis;
+use redis_support::{make_cluster, make_redis, make_sentinel};
 
 #[cfg(feature = "redis")]
 contract_tests!(redis_store, make_redis);
+
+#[cfg(feature = "redis")]
+contract_tests!(redis_cluster, make_cluster);
+
+#[cfg(feature = "redis")]
+contract_tests!(redis_sentinel, make_sentinel);
 
 /// What only the Redis store promises: real expiry, a TTL on every key, the
 /// key layout, and recovery from a stopped server.

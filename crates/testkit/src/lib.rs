@@ -1,5 +1,8 @@
 //! Test support shared by every Passport crate: a private `redis-server` on a
-//! free port that a test can stop and restart.
+//! free port that a test can stop and restart, and the larger topologies
+//! the Redis store runs against: a TLS server ([`TlsRedisServer`]), a
+//! Cluster ([`RedisCluster`]) and a Sentinel-watched primary
+//! ([`RedisSentinel`]).
 //!
 //! ```no_run
 //! let mut redis = passport_testkit::RedisServer::start();
@@ -8,6 +11,10 @@
 //! redis.restart(); // same port, empty data
 //! # drop(url);
 //! ```
+
+mod topology;
+
+pub use topology::{KilledPrimary, RedisCluster, RedisSentinel, SENTINEL_MASTER, TlsRedisServer};
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

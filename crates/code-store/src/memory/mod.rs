@@ -22,7 +22,8 @@ use tokio::time::Instant;
 
 use crate::sms_code::{DAILY, INTERVAL, companion_key};
 use crate::{
-    CodeCheck, CodeLimits, CodeStore, Count, EntryKind, Issued, SmsCodeStore, StoreError, check_ttl,
+    CodeCheck, CodeLimits, CodeStore, ConfigError, Count, EntryKind, Issued, SmsCodeStore,
+    StoreError, check_ttl,
 };
 
 mod state;
@@ -60,17 +61,10 @@ impl Default for MemoryConfig {
     }
 }
 
-/// A [`MemoryConfig`] value that cannot work; names the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid memory store value `{field}`: must be 1..=100000000")]
-pub struct MemoryConfigError {
-    /// The field at fault (`max_ip_counters`, ...).
-    pub field: &'static str,
-}
-
 impl MemoryConfig {
-    /// Every budget must be 1..=100,000,000.
-    pub fn validate(&self) -> Result<(), MemoryConfigError> {
+    /// Every budget must be 1..=100,000,000; the error names the first bad
+    /// one by its key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let budgets = [
             ("max_captcha_answers", self.max_captcha_answers),
             ("max_ip_counters", self.max_ip_counters),
@@ -82,7 +76,7 @@ impl MemoryConfig {
             .into_iter()
             .find(|(_, n)| !(1..=100_000_000).contains(n))
         {
-            Some((field, _)) => Err(MemoryConfigError { field }),
+            Some((key, _)) => Err(ConfigError::new(key, "must be 1..=100000000")),
             None => Ok(()),
         }
     }

@@ -282,11 +282,11 @@ impl Settings {
         }
         st.memory
             .validate()
-            .map_err(|e| ConfigError::new(format!("store.memory.{}", e.field), e.to_string()))?;
-        // Building the store checks the whole section (URL, pool, timeouts)
-        // without connecting; its message never quotes the URL.
-        code_store::RedisStore::new(st.redis.clone())
-            .map_err(|e| ConfigError::new("store.redis", e.to_string()))?;
+            .map_err(|e| ConfigError::new(format!("store.memory.{}", e.key), e.reason))?;
+        // Its message never quotes the URL (it may hold a password).
+        st.redis
+            .validate()
+            .map_err(|e| ConfigError::new(format!("store.redis.{}", e.key), e.reason))?;
         Ok(())
     }
 

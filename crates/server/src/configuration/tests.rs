@@ -65,7 +65,21 @@ fn bad_values_name_their_key() {
         ("PASSPORT__LIMITS__SMS_TTL_SECS", "0", "limits.sms_ttl_secs"),
         ("PASSPORT__MOBILE__PATTERN", "(", "mobile"),
         ("PASSPORT__CAPTCHA__STYLE", "fancy", "captcha.style"),
-        ("PASSPORT__STORE__REDIS__POOL_SIZE", "0", "store.redis"),
+        (
+            "PASSPORT__STORE__REDIS__POOL_SIZE",
+            "0",
+            "store.redis.pool_size",
+        ),
+        (
+            "PASSPORT__STORE__MEMORY__MAX_IP_COUNTERS",
+            "0",
+            "store.memory.max_ip_counters",
+        ),
+        (
+            "PASSPORT__STORE__REDIS__MODE",
+            "cluster",
+            "store.redis.nodes",
+        ),
         (
             "PASSPORT__SERVER__TRUSTED_PROXIES",
             "10.0.0.0/99",

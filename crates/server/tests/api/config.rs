@@ -62,7 +62,7 @@ fn secrets_are_not_printed() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("store.redis") || stderr.contains("verify_api.key"),
+        stderr.contains("store.redis.url") || stderr.contains("verify_api.key"),
         "{stderr}"
     );
     assert!(
