@@ -92,7 +92,8 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
     }
 
     if let Some(path) = &args.gallery {
-        let (cols, rows, gap) = (4u32, 3u32, 8u32);
+        let (cols, rows, gap) = (4u32, 6u32, 8u32);
+        let mut answers = Vec::new();
         let (w, h) = (renderer.params().width, renderer.params().height);
         let mut grid = image::RgbImage::from_pixel(
             cols * w + (cols + 1) * gap,
@@ -102,6 +103,7 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
         for i in 0..cols * rows {
             let text = renderer.random_text(rng);
             let picture = renderer.draw(&text, rng).map_err(|e| e.to_string())?;
+            answers.push(text);
             let tile =
                 image::RgbImage::from_raw(w, h, picture.to_rgb()).ok_or("picture size mismatch")?;
             let (x, y) = (gap + (i % cols) * (w + gap), gap + (i / cols) * (h + gap));
@@ -109,6 +111,10 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
         }
         grid.save(path)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // The answers, row by row, for the page that shows the grid.
+        for row in answers.chunks(cols as usize) {
+            println!("| {} |", row.join(" | "));
+        }
     }
     Ok(())
 }
