@@ -926,9 +926,6 @@ fn clip(src: &[Point], keep: impl Fn(Point) -> bool, x: f32, out: &mut Vec<Point
 
 #[cfg(test)]
 mod tests {
-    use rand::{SeedableRng, rngs::StdRng};
-
-    use crate::{Params, Renderer};
 
     /// Each glyph's own outline, after the warp, lies inside the canvas and covers some area,
     /// so every character of the answer is there to be read.
@@ -945,7 +942,8 @@ mod tests {
     #[cfg(feature = "test-util")]
     #[test]
     fn every_glyph_lands_inside_the_canvas_with_area() {
-        use crate::Style;
+        use crate::{Params, Renderer, Style};
+        use rand::{SeedableRng, rngs::StdRng};
         for style in [Style::Crowded, Style::Classic] {
             for (width, height, length) in
                 [(160, 60, 4), (100, 30, 8), (1000, 400, 12), (40, 40, 2)]
