@@ -3,13 +3,14 @@
 //! ```text
 //! cargo run -p passport-captcha-render --example samples -- --count 24 --out DIR
 //!     [--gallery docs/gallery.png] [--seed N] [--noise 0..=3] [--jpeg QUALITY]
+//!     [--style crowded|classic]
 //! ```
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use captcha_render::{Format, Params, Renderer};
+use captcha_render::{Format, Params, Renderer, Style};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 struct Args {
@@ -19,6 +20,7 @@ struct Args {
     seed: Option<u64>,
     noise: u8,
     jpeg: Option<u8>,
+    style: Style,
 }
 
 fn parse() -> Result<Args, String> {
@@ -29,6 +31,7 @@ fn parse() -> Result<Args, String> {
         seed: None,
         noise: Params::default().noise,
         jpeg: None,
+        style: Style::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -40,6 +43,13 @@ fn parse() -> Result<Args, String> {
             "--seed" => args.seed = Some(value()?.parse().map_err(|e| format!("--seed: {e}"))?),
             "--noise" => args.noise = value()?.parse().map_err(|e| format!("--noise: {e}"))?,
             "--jpeg" => args.jpeg = Some(value()?.parse().map_err(|e| format!("--jpeg: {e}"))?),
+            "--style" => {
+                args.style = match value()?.as_str() {
+                    "crowded" => Style::Crowded,
+                    "classic" => Style::Classic,
+                    other => return Err(format!("--style: unknown style {other}")),
+                }
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -58,6 +68,7 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
     let renderer = Renderer::new(Params {
         noise: args.noise,
         format,
+        style: args.style,
         ..Params::default()
     })
     .map_err(|e| e.to_string())?;
@@ -81,7 +92,8 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
     }
 
     if let Some(path) = &args.gallery {
-        let (cols, rows, gap) = (4u32, 3u32, 8u32);
+        let (cols, rows, gap) = (4u32, 6u32, 8u32);
+        let mut answers = Vec::new();
         let (w, h) = (renderer.params().width, renderer.params().height);
         let mut grid = image::RgbImage::from_pixel(
             cols * w + (cols + 1) * gap,
@@ -91,6 +103,7 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
         for i in 0..cols * rows {
             let text = renderer.random_text(rng);
             let picture = renderer.draw(&text, rng).map_err(|e| e.to_string())?;
+            answers.push(text);
             let tile =
                 image::RgbImage::from_raw(w, h, picture.to_rgb()).ok_or("picture size mismatch")?;
             let (x, y) = (gap + (i % cols) * (w + gap), gap + (i / cols) * (h + gap));
@@ -98,6 +111,10 @@ fn run(args: &Args, rng: &mut dyn Rng) -> Result<(), String> {
         }
         grid.save(path)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // The answers, row by row, for the page that shows the grid.
+        for row in answers.chunks(cols as usize) {
+            println!("| {} |", row.join(" | "));
+        }
     }
     Ok(())
 }

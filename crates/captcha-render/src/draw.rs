@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ab_glyph::{Point, point};
 use rand::{Rng, RngExt};
 
+use crate::Style;
 use crate::raster::Coverage;
 use crate::shape::Shape;
 
@@ -36,9 +37,9 @@ pub struct Picture {
     pub(crate) height: u32,
     pub(crate) palette: Arc<[[u8; 3]]>,
     pub(crate) pixels: Vec<u8>,
-    /// Pixel bounds of each glyph after the warp: `[x0, y0, x1, y1]`, for tests.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) glyph_bounds: Vec<[f32; 4]>,
+    /// Answer ink of each glyph, in text order (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub(crate) glyph_masks: Vec<GlyphMask>,
 }
 
 impl Picture {
@@ -71,6 +72,12 @@ impl Picture {
         Some(self.palette[usize::from(self.pixels[i])])
     }
 
+    /// Which pixels are answer ink, one mask per character of the text (feature `test-util`).
+    #[cfg(feature = "test-util")]
+    pub fn glyph_masks(&self) -> &[GlyphMask] {
+        &self.glyph_masks
+    }
+
     /// The picture as 8-bit RGB, row by row.
     pub fn to_rgb(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.pixels.len() * 3);
@@ -90,10 +97,20 @@ pub(crate) struct Setup<'a> {
     pub(crate) palette: &'a Arc<[[u8; 3]]>,
     /// Height of the tallest glyph in the alphabet, in em.
     pub(crate) tallest_em: f32,
+    pub(crate) style: Style,
+    /// Glyph outlines of the whole alphabet, for clutter made of the same strokes.
+    pub(crate) alphabet: &'a [Shape],
 }
 
-/// Builds the palette: background, then `LEVELS` coverage steps for each ink.
-pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]]) -> Arc<[[u8; 3]]> {
+/// First palette index of the tints (one per ink) the crowded style fills glyph bodies with:
+/// past every index an ink can have, so the coverage table knows them as level 0.
+pub(crate) const TINT_BASE: usize = 1 + crate::MAX_INKS * LEVELS as usize;
+/// Share of ink in a tint: light enough that the outline keeps its contrast against it.
+const TINT_MIX: f32 = 0.16;
+
+/// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`,
+/// padding up to [`TINT_BASE`] and then one light tint of each ink.
+pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]], tints: bool) -> Arc<[[u8; 3]]> {
     let mut out = vec![background];
     for ink in inks {
         for level in 1..=LEVELS {
@@ -105,17 +122,28 @@ pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]]) -> Arc<[[u8; 3]]> {
             out.push([mix(0), mix(1), mix(2)]);
         }
     }
+    if tints {
+        out.resize(TINT_BASE, background);
+        for ink in inks {
+            let mix = |c: usize| {
+                (f32::from(background[c])
+                    + (f32::from(ink[c]) - f32::from(background[c])) * TINT_MIX)
+                    .round() as u8
+            };
+            out.push([mix(0), mix(1), mix(2)]);
+        }
+    }
     out.into()
 }
 
 /// A uniform draw from `lo..hi`; never panics, even when the range is empty.
-fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f32, hi: f32) -> f32 {
+pub(crate) fn uniform<R: Rng + ?Sized>(rng: &mut R, lo: f32, hi: f32) -> f32 {
     lo + (hi - lo) * rng.random::<f32>()
 }
 
 /// `sin` to within about 0.001: a parabola through the half-wave, refined once. Hundreds of
 /// calls per captcha, where the libm call's full precision buys nothing visible.
-fn fast_sin(x: f32) -> f32 {
+pub(crate) fn fast_sin(x: f32) -> f32 {
     let x = x - TAU * floor(x / TAU + 0.5);
     let y = (4.0 / PI) * x - (4.0 / (PI * PI)) * x * x.abs();
     0.225 * (y * y.abs() - y) + y
@@ -128,40 +156,95 @@ fn floor(x: f32) -> f32 {
     if t > x { t - 1.0 } else { t }
 }
 
-/// A smooth displacement field: sideways sway that depends on height, and a wave of the
-/// baseline along the width.
-struct Warp {
+/// A smooth displacement field: sideways sway that depends on height, a wave of the baseline
+/// along the width, and (when elastic) a second, shorter wave on each axis that depends on
+/// both coordinates, so strokes bend differently at every place of the image.
+pub(crate) struct Warp {
     ax: f32,
     fx: f32,
     px: f32,
     ay: f32,
     fy: f32,
     py: f32,
+    /// Amplitude, frequency and phase of the elastic terms (amplitude 0: none).
+    e: f32,
+    ef: f32,
+    epx: f32,
+    epy: f32,
 }
 
 impl Warp {
-    fn apply(&self, p: Point) -> Point {
-        point(
+    /// A warp for a `w` × `h` canvas; `strength` scales the smooth waves, `elastic` the
+    /// short ones (both as shares of the smaller side's base).
+    pub(crate) fn random<R: Rng + ?Sized>(
+        rng: &mut R,
+        w: f32,
+        h: f32,
+        strength: f32,
+        elastic: f32,
+    ) -> Self {
+        let base = h.min(w / 2.5);
+        let ay = (base * strength * uniform(rng, 0.05, 0.07)).min(h / 8.0);
+        let ax = (base * strength * uniform(rng, 0.02, 0.035)).min(w / 8.0);
+        let mut warp = Warp {
+            ax,
+            fx: TAU / (h * uniform(rng, 0.9, 1.6)),
+            px: uniform(rng, 0.0, TAU),
+            ay,
+            fy: TAU / (w * uniform(rng, 0.5, 0.9)),
+            py: uniform(rng, 0.0, TAU),
+            e: 0.0,
+            ef: 0.0,
+            epx: 0.0,
+            epy: 0.0,
+        };
+        if elastic > 0.0 {
+            warp.e = (base * elastic * uniform(rng, 0.8, 1.2)).min(h / 10.0);
+            warp.ef = TAU / (base * uniform(rng, 0.45, 0.7));
+            warp.epx = uniform(rng, 0.0, TAU);
+            warp.epy = uniform(rng, 0.0, TAU);
+        }
+        warp
+    }
+
+    /// Farthest horizontal move.
+    pub(crate) fn reach_x(&self) -> f32 {
+        self.ax + self.e
+    }
+
+    /// Farthest vertical move.
+    pub(crate) fn reach_y(&self) -> f32 {
+        self.ay + self.e
+    }
+
+    pub(crate) fn apply(&self, p: Point) -> Point {
+        let mut q = point(
             p.x + self.ax * fast_sin(self.fx * p.y + self.px),
             p.y + self.ay * fast_sin(self.fy * p.x + self.py),
-        )
+        );
+        if self.e > 0.0 {
+            let (u, v) = (self.ef * (p.x + 0.6 * p.y), self.ef * (p.y - 0.6 * p.x));
+            q.x += self.e * fast_sin(v + self.epx);
+            q.y += self.e * fast_sin(u + self.epy);
+        }
+        q
     }
 }
 
 /// Closed polylines in canvas pixels, ready to fill.
 #[derive(Default)]
-struct Path {
-    points: Vec<Point>,
-    starts: Vec<usize>,
+pub(crate) struct Path {
+    pub(crate) points: Vec<Point>,
+    pub(crate) starts: Vec<usize>,
 }
 
 impl Path {
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.points.clear();
         self.starts.clear();
     }
 
-    fn bounds(&self) -> Option<[f32; 4]> {
+    pub(crate) fn bounds(&self) -> Option<[f32; 4]> {
         let first = *self.points.first()?;
         let mut b = [first.x, first.y, first.x, first.y];
         for p in &self.points {
@@ -176,17 +259,22 @@ impl Path {
 
 /// Indexed canvas with a "stronger coverage wins" rule so that a faint anti-aliased edge never
 /// paints over the solid body of a glyph drawn before it.
-struct Canvas {
-    width: usize,
-    height: usize,
-    pixels: Vec<u8>,
+pub(crate) struct Canvas {
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+    pub(crate) pixels: Vec<u8>,
+    /// Answer ink of each glyph drawn so far, and the one being drawn.
+    #[cfg(feature = "test-util")]
+    masks: Vec<GlyphMask>,
+    #[cfg(feature = "test-util")]
+    recording: Option<GlyphMask>,
 }
 
 /// The coverage level (0 for background) of each palette index.
 const LEVEL_OF: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut i = 1;
-    while i < 256 {
+    while i < TINT_BASE {
         table[i] = (i as u8 - 1) % LEVELS + 1;
         i += 1;
     }
@@ -202,11 +290,60 @@ fn put(pixels: &mut [u8], i: usize, ink: usize, level: u8) {
 }
 
 impl Canvas {
-    fn put(&mut self, i: usize, ink: usize, level: u8) {
+    pub(crate) fn new(width: usize, height: usize) -> Self {
+        Canvas {
+            width,
+            height,
+            pixels: vec![0; width * height],
+            #[cfg(feature = "test-util")]
+            masks: Vec::new(),
+            #[cfg(feature = "test-util")]
+            recording: None,
+        }
+    }
+
+    pub(crate) fn put(&mut self, i: usize, ink: usize, level: u8) {
         put(&mut self.pixels, i, ink, level);
     }
 
-    fn fill(&mut self, path: &Path, ink: usize, paint: Paint) {
+    /// What is filled from here to [`Self::end_glyph`] is one answer glyph's ink.
+    pub(crate) fn begin_glyph(&mut self) {
+        #[cfg(feature = "test-util")]
+        {
+            self.recording = Some(GlyphMask {
+                width: self.width,
+                ink: 0,
+                coverage: vec![0.0; self.pixels.len()],
+                written: vec![0; self.pixels.len()],
+                visible: Vec::new(),
+            });
+        }
+    }
+
+    pub(crate) fn end_glyph(&mut self, _ink: usize) {
+        #[cfg(feature = "test-util")]
+        if let Some(mut m) = self.recording.take() {
+            m.ink = _ink;
+            self.masks.push(m);
+        }
+    }
+
+    /// The masks, each told which of its pixels still show what the glyph drew.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn finish_masks(&mut self) -> Vec<GlyphMask> {
+        let mut masks = std::mem::take(&mut self.masks);
+        for m in &mut masks {
+            m.visible = m
+                .written
+                .iter()
+                .zip(&self.pixels)
+                .map(|(&w, &p)| w != 0 && w == p)
+                .collect();
+        }
+        masks
+    }
+
+    pub(crate) fn fill(&mut self, path: &Path, ink: usize, paint: Paint) {
         let Some(b) = path.bounds() else { return };
         let (w, h) = (self.width as f32, self.height as f32);
         let x0 = b[0].clamp(0.0, w).floor();
@@ -244,6 +381,10 @@ impl Canvas {
                         let take = (level > 0) & (level >= LEVEL_OF[usize::from(old)]);
                         if take { new } else { old }
                     }
+                    Paint::Tint => {
+                        let tint = (TINT_BASE + ink) as u8;
+                        if level >= 2 { tint } else { old }
+                    }
                     Paint::Cut => {
                         let cut = (old != 0) & (level > 1);
                         let ink_bg = (old == 0) & (level > 0);
@@ -258,14 +399,69 @@ impl Canvas {
                 };
             }
         }
+        #[cfg(feature = "test-util")]
+        if let Some(m) = self.recording.as_mut() {
+            for y in 0..rh {
+                for (x, &v) in coverage.row(y).iter().enumerate() {
+                    let i = (oy + y) * self.width + ox + x;
+                    let c = v.abs().min(1.0);
+                    if c > m.coverage[i] {
+                        m.coverage[i] = c;
+                        m.written[i] = self.pixels[i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which pixels are one answer glyph's ink (feature `test-util`): what tests of readability
+/// measure. Production drawing does not compute it.
+#[cfg(feature = "test-util")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlyphMask {
+    width: usize,
+    ink: usize,
+    coverage: Vec<f32>,
+    written: Vec<u8>,
+    visible: Vec<bool>,
+}
+
+#[cfg(feature = "test-util")]
+impl GlyphMask {
+    /// How much of pixel (`x`, `y`) the glyph's ink covers, 0..=1 (0 outside the picture).
+    pub fn coverage(&self, x: u32, y: u32) -> f32 {
+        let (x, y) = (x as usize, y as usize);
+        if x >= self.width {
+            return 0.0;
+        }
+        self.coverage
+            .get(y * self.width + x)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Whether pixel (`x`, `y`) still shows the glyph's ink as the glyph drew it (nothing drawn
+    /// later covered it).
+    pub fn visible(&self, x: u32, y: u32) -> bool {
+        let (x, y) = (x as usize, y as usize);
+        x < self.width && self.visible.get(y * self.width + x) == Some(&true)
+    }
+
+    /// Index of the glyph's ink in `Params::ink`.
+    pub fn ink(&self) -> usize {
+        self.ink
     }
 }
 
 /// How a path meets the ink already on the canvas.
 #[derive(Clone, Copy)]
-enum Paint {
+pub(crate) enum Paint {
     /// Covers it.
     Ink,
+    /// Lays the ink's light tint over whatever is there (clutter under a glyph's body is
+    /// hidden, so the body reads as one shape); ink drawn later covers it.
+    Tint,
     /// Cuts a background-coloured channel through it and inks only the background: a reader
     /// bridges the gap without effort, while a thresholding OCR sees broken strokes and stray
     /// bars.
@@ -273,7 +469,7 @@ enum Paint {
 }
 
 /// One glyph after rotation, scaling and vertical offset, in em, before placement.
-struct Posed<'a> {
+pub(crate) struct Posed<'a> {
     shape: &'a Shape,
     cos: f32,
     sin: f32,
@@ -286,14 +482,14 @@ struct Posed<'a> {
     /// Leftmost and rightmost ink in each horizontal band (with `dy`), relative to the centre.
     left: [f32; BANDS],
     right: [f32; BANDS],
-    ink: usize,
+    pub(crate) ink: usize,
 }
 
 /// Horizontal bands of the ink profiles, covering -1..1 em around the line's centre.
 const BANDS: usize = 32;
 const BAND_EM: f32 = 2.0 / BANDS as f32;
 /// Vertical offset limit either way, in em.
-const MAX_OFFSET_EM: f32 = 0.07;
+pub(crate) const MAX_OFFSET_EM: f32 = 0.07;
 
 impl<'a> Posed<'a> {
     fn new(shape: &'a Shape, angle: f32, scale: f32, dy: f32, ink: usize) -> Self {
@@ -350,7 +546,7 @@ impl<'a> Posed<'a> {
         gap
     }
 
-    fn local(&self, p: Point) -> Point {
+    pub(crate) fn local(&self, p: Point) -> Point {
         point(
             (p.x * self.cos - p.y * self.sin) * self.scale,
             (p.x * self.sin + p.y * self.cos) * self.scale,
@@ -359,7 +555,7 @@ impl<'a> Posed<'a> {
 }
 
 /// The `(start, end)` ranges of the polylines whose starts are `starts`.
-fn chains(starts: &[usize], len: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+pub(crate) fn chains(starts: &[usize], len: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
     starts
         .iter()
         .enumerate()
@@ -367,7 +563,7 @@ fn chains(starts: &[usize], len: usize) -> impl Iterator<Item = (usize, usize)> 
 }
 
 /// Appends `from -> to` to `path` in pieces short enough to follow the warp.
-fn push_segment(path: &mut Path, warp: &Warp, from: Point, to: Point) {
+pub(crate) fn push_segment(path: &mut Path, warp: &Warp, from: Point, to: Point) {
     let len = ((to.x - from.x).powi(2) + (to.y - from.y).powi(2)).sqrt();
     let n = ((len / MAX_SEGMENT_PX).ceil() as usize).clamp(1, 64);
     for i in 1..=n {
@@ -379,102 +575,200 @@ fn push_segment(path: &mut Path, warp: &Warp, from: Point, to: Point) {
 
 /// Draws `shapes` (the glyphs of the text, in order) onto a fresh canvas.
 pub(crate) fn draw<R: Rng + ?Sized>(setup: &Setup<'_>, shapes: &[&Shape], rng: &mut R) -> Picture {
+    let mut canvas = Canvas::new(setup.width as usize, setup.height as usize);
+    match setup.style {
+        Style::Classic => classic(&mut canvas, setup, shapes, rng),
+        Style::Crowded => crate::crowded::draw(&mut canvas, setup, shapes, rng),
+    }
+    Picture {
+        width: setup.width,
+        height: setup.height,
+        palette: Arc::clone(setup.palette),
+        #[cfg(feature = "test-util")]
+        glyph_masks: canvas.finish_masks(),
+        pixels: canvas.pixels,
+    }
+}
+
+/// The first look: solid glyphs that touch, one curve cutting through them, others on top,
+/// sparse dots.
+fn classic<R: Rng + ?Sized>(
+    canvas: &mut Canvas,
+    setup: &Setup<'_>,
+    shapes: &[&Shape],
+    rng: &mut R,
+) {
     let (w, h) = (setup.width as f32, setup.height as f32);
-    let mut canvas = Canvas {
-        width: setup.width as usize,
-        height: setup.height as usize,
-        pixels: vec![0; setup.width as usize * setup.height as usize],
-    };
+    let warp = Warp::random(rng, w, h, 1.0, 0.0);
+    // Triangular: most glyphs lean a little, a few lean hard; uniform spread made too many
+    // neighbours lean hard at once for people to read at a glance.
+    let posed = pose(shapes, setup.inks, rng, |rng| Pose {
+        angle: MAX_ROTATION * (rng.random::<f32>() + rng.random::<f32>() - 1.0),
+        scale: uniform(rng, 0.85, 1.1),
+        dy: uniform(rng, -MAX_OFFSET_EM, MAX_OFFSET_EM),
+    });
+    // Each glyph sits against the previous one by their facing ink profiles, then sinks into
+    // it by a small random depth, so glyphs always touch (no blank column to cut at) but never
+    // cover each other's strokes.
+    let layout = Layout::new(&posed, setup, &warp, rng, 0.0, |rng, touching| {
+        (touching - uniform(rng, 0.0, 0.045)).max(touching * 0.5)
+    });
+    let mut path = Path::default();
+    for (i, g) in posed.iter().enumerate() {
+        layout.outline(g, i, &warp, &mut path);
+        canvas.begin_glyph();
+        canvas.fill(&path, g.ink, Paint::Ink);
+        canvas.end_glyph(g.ink);
+    }
 
-    // The warp's reach sets the margins, so nothing it moves can leave the canvas.
-    let base = h.min(w / 2.5);
-    let ay = (base * uniform(rng, 0.05, 0.07)).min(h / 8.0);
-    let ax = (base * uniform(rng, 0.02, 0.035)).min(w / 8.0);
-    let warp = Warp {
-        ax,
-        fx: TAU / (h * uniform(rng, 0.9, 1.6)),
-        px: uniform(rng, 0.0, TAU),
-        ay,
-        fy: TAU / (w * uniform(rng, 0.5, 0.9)),
-        py: uniform(rng, 0.0, TAU),
-    };
-    let (mx, my) = (ax + 1.0, ay + 1.0);
-    let (avail_w, avail_h) = ((w - 2.0 * mx).max(0.0), (h - 2.0 * my).max(0.0));
+    let mut rise_sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
+    for k in 0..usize::from(setup.noise) {
+        // The first curve cuts through the glyphs, the others lie on top; more than one cut
+        // per glyph starts to cost people more than it costs OCR.
+        let paint = if k == 0 { Paint::Cut } else { Paint::Ink };
+        let frame = CurveFrame {
+            left: (layout.left - w * 0.08).max(layout.mx),
+            right: (layout.left + layout.run_px + w * 0.08).min(w - layout.mx),
+            mid_y: layout.mid_y,
+            top: layout.my,
+            bottom: h - layout.my,
+            thickness: (layout.em_px * uniform(rng, 0.05, 0.07)).max(1.0),
+            // Oblique, and the two curves crossing each other: a level line would run along
+            // the crossbars of E, F, H and A and change what they read as.
+            rise: rise_sign * uniform(rng, 0.35, 0.7),
+        };
+        rise_sign = -rise_sign;
+        let ink = curve_ink(&posed, setup.inks, k, rng);
+        stroke_curve(canvas, &mut path, &warp, rng, frame, ink, paint);
+    }
 
-    let mut posed: Vec<Posed<'_>> = Vec::with_capacity(shapes.len());
+    let dots = (w * h) as usize * usize::from(setup.noise) / 900;
+    for _ in 0..dots {
+        let x = rng.random_range(0..canvas.width);
+        let y = rng.random_range(0..canvas.height);
+        let ink = rng.random_range(0..setup.inks);
+        canvas.put(y * canvas.width + x, ink, LEVELS);
+    }
+}
+
+/// Rotation, scale and vertical offset of one glyph.
+pub(crate) struct Pose {
+    pub(crate) angle: f32,
+    pub(crate) scale: f32,
+    /// In em.
+    pub(crate) dy: f32,
+}
+
+/// Poses every glyph with `pick`, giving neighbours different inks: they read more easily for
+/// people, and a thresholding OCR sees no difference.
+pub(crate) fn pose<'a, R: Rng + ?Sized>(
+    shapes: &[&'a Shape],
+    inks: usize,
+    rng: &mut R,
+    mut pick: impl FnMut(&mut R) -> Pose,
+) -> Vec<Posed<'a>> {
+    let mut posed: Vec<Posed<'a>> = Vec::with_capacity(shapes.len());
     for shape in shapes {
-        // Triangular: most glyphs lean a little, a few lean hard; uniform spread made too many
-        // neighbours lean hard at once for people to read at a glance.
-        let angle = MAX_ROTATION * (rng.random::<f32>() + rng.random::<f32>() - 1.0);
-        let scale = uniform(rng, 0.85, 1.1);
-        let dy = uniform(rng, -MAX_OFFSET_EM, MAX_OFFSET_EM);
-        let mut ink = rng.random_range(0..setup.inks);
-        // Neighbours in different colours read more easily for people; thresholding OCR
-        // sees no difference.
+        let p = pick(rng);
+        let mut ink = rng.random_range(0..inks);
         if let Some(prev) = posed.last()
-            && setup.inks > 1
+            && inks > 1
             && ink == prev.ink
         {
-            ink = (ink + 1 + rng.random_range(0..setup.inks - 1)) % setup.inks;
+            ink = (ink + 1 + rng.random_range(0..inks - 1)) % inks;
         }
-        posed.push(Posed::new(shape, angle, scale, dy, ink));
+        posed.push(Posed::new(shape, p.angle, p.scale, p.dy, ink));
+    }
+    posed
+}
+
+/// Where the glyphs of one captcha go, in canvas pixels.
+pub(crate) struct Layout {
+    pub(crate) em_px: f32,
+    pub(crate) left: f32,
+    pub(crate) top: f32,
+    run_left: f32,
+    run_top: f32,
+    pub(crate) run_px: f32,
+    pub(crate) mid_y: f32,
+    /// Margins the warp needs.
+    pub(crate) mx: f32,
+    pub(crate) my: f32,
+    /// Centre of each glyph along the line, in em.
+    centres: Vec<f32>,
+}
+
+impl Layout {
+    /// Sets the glyphs along a line (`pad_em` of room kept round every outline), each `advance(rng, touching)` em after the previous, where
+    /// `touching` is the advance at which their ink just touches; then sizes the line to the
+    /// canvas and puts it at a random place inside the warp's margins.
+    pub(crate) fn new<R: Rng + ?Sized>(
+        posed: &[Posed<'_>],
+        setup: &Setup<'_>,
+        warp: &Warp,
+        rng: &mut R,
+        pad_em: f32,
+        mut advance: impl FnMut(&mut R, f32) -> f32,
+    ) -> Self {
+        let (w, h) = (setup.width as f32, setup.height as f32);
+        let mut centres = Vec::with_capacity(posed.len());
+        let mut cursor = 0.0f32;
+        for (i, g) in posed.iter().enumerate() {
+            if i > 0 {
+                cursor += advance(rng, posed[i - 1].gap_to(g));
+            }
+            centres.push(cursor);
+        }
+        let span = |f: &dyn Fn(&Posed<'_>, f32) -> (f32, f32)| {
+            posed
+                .iter()
+                .zip(&centres)
+                .map(|(g, &c)| f(g, c))
+                .fold((f32::MAX, f32::MIN), |(lo, hi), (a, b)| {
+                    (lo.min(a), hi.max(b))
+                })
+        };
+        let (run_left, run_right) = span(&|g, c| (c + g.min.x, c + g.max.x));
+        let (run_top, run_bottom) = span(&|g, _| (g.dy + g.min.y, g.dy + g.max.y));
+        let target = TARGET_GLYPH_HEIGHT * h / setup.tallest_em.max(f32::EPSILON);
+        // Strokes reach past the outline by `pad_em`; the em is at most `target` pixels.
+        let pad = pad_em * target;
+        let (mx, my) = (warp.reach_x() + 1.0 + pad, warp.reach_y() + 1.0 + pad);
+        let (avail_w, avail_h) = ((w - 2.0 * mx).max(0.0), (h - 2.0 * my).max(0.0));
+        let run_em = (run_right - run_left).max(f32::EPSILON);
+        let run_h_em = (run_bottom - run_top).max(f32::EPSILON);
+        let em_px = target
+            .min(avail_w / run_em)
+            .min(avail_h / run_h_em)
+            .max(0.0);
+        let run_px = run_em * em_px;
+        let left = mx + uniform(rng, 0.0, (avail_w - run_px).max(0.0));
+        let top = my + uniform(rng, 0.0, (avail_h - run_h_em * em_px).max(0.0));
+        let mean_dy = posed.iter().map(|g| g.dy).sum::<f32>() / posed.len().max(1) as f32;
+        Layout {
+            em_px,
+            left,
+            top,
+            run_left,
+            run_top,
+            run_px,
+            mid_y: top + (mean_dy - run_top) * em_px,
+            mx,
+            my,
+            centres,
+        }
     }
 
-    // Horizontal layout in em: each glyph sits against the previous one by their facing ink
-    // profiles, then sinks into it by a small random depth, so glyphs always touch (no blank
-    // column to cut at) but never cover each other's strokes.
-    let mut centres = Vec::with_capacity(posed.len());
-    let mut cursor = 0.0f32;
-    for (i, g) in posed.iter().enumerate() {
-        if i > 0 {
-            let prev = &posed[i - 1];
-            let touching = prev.gap_to(g);
-            cursor += (touching - uniform(rng, 0.0, 0.045)).max(touching * 0.5);
-        }
-        centres.push(cursor);
-    }
-    let run_left = posed
-        .iter()
-        .zip(&centres)
-        .map(|(g, c)| c + g.min.x)
-        .fold(f32::MAX, f32::min);
-    let run_right = posed
-        .iter()
-        .zip(&centres)
-        .map(|(g, c)| c + g.max.x)
-        .fold(f32::MIN, f32::max);
-    let run_top = posed
-        .iter()
-        .map(|g| g.dy + g.min.y)
-        .fold(f32::MAX, f32::min);
-    let run_bottom = posed
-        .iter()
-        .map(|g| g.dy + g.max.y)
-        .fold(f32::MIN, f32::max);
-    let run_em = (run_right - run_left).max(f32::EPSILON);
-    let run_h_em = (run_bottom - run_top).max(f32::EPSILON);
-    let target = TARGET_GLYPH_HEIGHT * h / setup.tallest_em.max(f32::EPSILON);
-    let em_px = target
-        .min(avail_w / run_em)
-        .min(avail_h / run_h_em)
-        .max(0.0);
-    let run_px = run_em * em_px;
-    let left = mx + uniform(rng, 0.0, (avail_w - run_px).max(0.0));
-    let top = my + uniform(rng, 0.0, (avail_h - run_h_em * em_px).max(0.0));
-    let mean_dy = posed.iter().map(|g| g.dy).sum::<f32>() / posed.len().max(1) as f32;
-    let mid_y = top + (mean_dy - run_top) * em_px;
-
-    let mut path = Path::default();
-    let mut glyph_bounds = Vec::with_capacity(posed.len());
-    for (g, &centre) in posed.iter().zip(&centres) {
+    /// Glyph `i`'s outline in canvas pixels, bent by `warp`, into `path`.
+    pub(crate) fn outline(&self, g: &Posed<'_>, i: usize, warp: &Warp, path: &mut Path) {
         let origin = point(
-            left + (centre - run_left) * em_px,
-            top + (g.dy - run_top) * em_px,
+            self.left + (self.centres[i] - self.run_left) * self.em_px,
+            self.top + (g.dy - self.run_top) * self.em_px,
         );
         path.clear();
         let place = |p: Point| {
             let q = g.local(p);
-            point(origin.x + q.x * em_px, origin.y + q.y * em_px)
+            point(origin.x + q.x * self.em_px, origin.y + q.y * self.em_px)
         };
         for (start, end) in chains(&g.shape.starts, g.shape.points.len()) {
             let chain = &g.shape.points[start..end];
@@ -486,56 +780,10 @@ pub(crate) fn draw<R: Rng + ?Sized>(setup: &Setup<'_>, shapes: &[&Shape], rng: &
             path.points.push(warp.apply(prev));
             for &p in &chain[1..] {
                 let next = place(p);
-                push_segment(&mut path, &warp, prev, next);
+                push_segment(path, warp, prev, next);
                 prev = next;
             }
         }
-        glyph_bounds.push(path.bounds().unwrap_or_default());
-        canvas.fill(&path, g.ink, Paint::Ink);
-    }
-
-    let curves = match setup.noise {
-        0 => 0,
-        n => usize::from(n),
-    };
-    let mut rise_sign = if rng.random::<bool>() { 1.0 } else { -1.0 };
-    for k in 0..curves {
-        // The first curve cuts through the glyphs, the others lie on top; more than one cut
-        // per glyph starts to cost people more than it costs OCR.
-        let paint = if k == 0 { Paint::Cut } else { Paint::Ink };
-        let frame = CurveFrame {
-            left: (left - w * 0.08).max(mx),
-            right: (left + run_px + w * 0.08).min(w - mx),
-            mid_y,
-            top: my,
-            bottom: h - my,
-            thickness: (em_px * uniform(rng, 0.05, 0.07)).max(1.0),
-            // Oblique, and the two curves crossing each other: a level line would run along
-            // the crossbars of E, F, H and A and change what they read as.
-            rise: rise_sign * uniform(rng, 0.35, 0.7),
-        };
-        rise_sign = -rise_sign;
-        let ink = curve_ink(&posed, setup.inks, k, rng);
-        stroke_curve(&mut canvas, &mut path, &warp, rng, frame, ink, paint);
-    }
-
-    let dots = match setup.noise {
-        0 => 0,
-        n => (w * h) as usize * usize::from(n) / 900,
-    };
-    for _ in 0..dots {
-        let x = rng.random_range(0..canvas.width);
-        let y = rng.random_range(0..canvas.height);
-        let ink = rng.random_range(0..setup.inks);
-        canvas.put(y * canvas.width + x, ink, LEVELS);
-    }
-
-    Picture {
-        width: setup.width,
-        height: setup.height,
-        palette: Arc::clone(setup.palette),
-        pixels: canvas.pixels,
-        glyph_bounds,
     }
 }
 
@@ -630,7 +878,7 @@ const STRIP_PX: f32 = 32.0;
 /// The rasteriser sums coverage across every pixel of a path's bounding box, and an oblique
 /// curve's box is mostly empty; cut into columns at whole pixels, the boxes shrink to the
 /// curve's own neighbourhood and no pixel is split between two strips, so no seam shows.
-fn fill_in_strips(canvas: &mut Canvas, polygon: &Path, ink: usize, paint: Paint) {
+pub(crate) fn fill_in_strips(canvas: &mut Canvas, polygon: &Path, ink: usize, paint: Paint) {
     let Some([x0, _, x1, _]) = polygon.bounds() else {
         return;
     };
@@ -678,9 +926,6 @@ fn clip(src: &[Point], keep: impl Fn(Point) -> bool, x: f32, out: &mut Vec<Point
 
 #[cfg(test)]
 mod tests {
-    use rand::{SeedableRng, rngs::StdRng};
-
-    use crate::{Params, Renderer};
 
     /// Each glyph's own outline, after the warp, lies inside the canvas and covers some area,
     /// so every character of the answer is there to be read.
@@ -692,32 +937,47 @@ mod tests {
         }
     }
 
+    /// Each glyph's ink lies inside the canvas and covers some area, in both styles, so every
+    /// character of the answer is there to be read.
+    #[cfg(feature = "test-util")]
     #[test]
     fn every_glyph_lands_inside_the_canvas_with_area() {
-        for (width, height, length) in [(160, 60, 4), (100, 30, 8), (1000, 400, 12), (40, 40, 2)] {
-            let r = Renderer::new(Params {
-                width,
-                height,
-                length,
-                ..Params::default()
-            })
-            .expect("valid");
-            let mut rng = StdRng::seed_from_u64(u64::from(width + height));
-            for _ in 0..200 {
-                let text = r.random_text(&mut rng);
-                let p = r.draw(&text, &mut rng).expect("draw");
-                assert_eq!(p.glyph_bounds.len(), length);
-                for [x0, y0, x1, y1] in p.glyph_bounds {
-                    assert!(x0 >= 0.0 && y0 >= 0.0, "{text}: {x0},{y0}");
-                    assert!(
-                        x1 <= width as f32 && y1 <= height as f32,
-                        "{text}: {x1},{y1}"
-                    );
-                    let min_side = height as f32 * 0.15;
-                    assert!(
-                        x1 - x0 > min_side / 3.0 && y1 - y0 > min_side,
-                        "{text}: tiny glyph"
-                    );
+        use crate::{Params, Renderer, Style};
+        use rand::{SeedableRng, rngs::StdRng};
+        for style in [Style::Crowded, Style::Classic] {
+            for (width, height, length) in
+                [(160, 60, 4), (100, 30, 8), (1000, 400, 12), (40, 40, 2)]
+            {
+                let r = Renderer::new(Params {
+                    width,
+                    height,
+                    length,
+                    style,
+                    ..Params::default()
+                })
+                .expect("valid");
+                let mut rng = StdRng::seed_from_u64(u64::from(width + height));
+                for _ in 0..100 {
+                    let text = r.random_text(&mut rng);
+                    let p = r.draw(&text, &mut rng).expect("draw");
+                    assert_eq!(p.glyph_masks().len(), length);
+                    for m in p.glyph_masks() {
+                        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+                        for y in 0..height {
+                            for x in 0..width {
+                                if m.coverage(x, y) >= 0.5 {
+                                    (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+                                }
+                            }
+                        }
+                        let min_side = height as f32 * 0.15;
+                        assert!(
+                            x1 >= x0
+                                && (x1 - x0 + 1) as f32 > min_side / 3.0
+                                && (y1 - y0 + 1) as f32 > min_side,
+                            "{style:?} {text}: tiny glyph"
+                        );
+                    }
                 }
             }
         }

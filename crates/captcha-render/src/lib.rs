@@ -8,12 +8,15 @@ use rand::{Rng, RngExt};
 
 #[cfg(feature = "serde")]
 mod config;
+mod crowded;
 mod draw;
 mod encode;
 mod params;
 mod raster;
 mod shape;
 
+#[cfg(feature = "test-util")]
+pub use draw::GlyphMask;
 pub use draw::Picture;
 pub use params::{
     Format, MAX_HEIGHT, MAX_INKS, MAX_LENGTH, MAX_NOISE, MAX_WIDTH, MIN_INK_CONTRAST, Params,
@@ -69,6 +72,8 @@ struct Inner {
     alphabet: Vec<u8>,
     /// Glyph of each ASCII byte of the alphabet, indexed by the byte.
     shapes: Vec<Option<Shape>>,
+    /// The same glyphs in alphabet order, for clutter made of their strokes.
+    glyphs: Vec<Shape>,
     palette: Arc<[[u8; 3]]>,
     tallest_em: f32,
 }
@@ -100,18 +105,25 @@ impl Renderer {
         let alphabet = params.alphabet.as_bytes().to_vec();
         let mut shapes: Vec<Option<Shape>> = vec![None; 128];
         let mut tallest_em = 0.0f32;
+        let mut glyphs = Vec::with_capacity(alphabet.len());
         for &b in &alphabet {
             let shape = shape::extract(&font, char::from(b), max_em_px)
                 .ok_or(ParamsError::Invalid("alphabet"))?;
             tallest_em = tallest_em.max(shape.half_extent.y * 2.0);
+            glyphs.push(shape.clone());
             shapes[usize::from(b)] = Some(shape);
         }
-        let palette = draw::palette(params.background, &params.ink);
+        let palette = draw::palette(
+            params.background,
+            &params.ink,
+            params.style == Style::Crowded,
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
                 alphabet,
                 shapes,
+                glyphs,
                 palette,
                 tallest_em,
             }),
@@ -157,6 +169,8 @@ impl Renderer {
             noise: inner.params.noise,
             palette: &inner.palette,
             tallest_em: inner.tallest_em,
+            style: inner.params.style,
+            alphabet: &inner.glyphs,
         };
         Ok(draw::draw(&setup, &shapes, rng))
     }
