@@ -6,10 +6,10 @@
 # Needs espeak-ng and sox (Debian: apt install espeak-ng sox). Each clip is spoken by espeak-ng's
 # own formant synthesiser (never an MBROLA voice), trimmed of leading and trailing silence,
 # peak-normalised to -1 dBFS, resampled to 8 kHz mono and stored as raw 8-bit G.711 mu-law
-# (`<lang>/<digit>.ul`), which the crate decodes itself. Dither is off (`-D`) so a rerun gives the
-# same bytes. Output differs between espeak-ng
-# versions, so the version used is written to `espeak-ng-version.txt` and `SHA256SUMS` records
-# the bytes; rerun this script and commit all three together.
+# (`<lang>/<digit>.ul`), which the crate decodes itself. Dither is off (`-D`), so a rerun with
+# the same espeak-ng gives the same bytes. Output differs between espeak-ng versions, so the
+# version used is written to `espeak-ng-version.txt` and `SHA256SUMS` records the bytes; commit
+# all three together. Provenance and licence: README.md beside this script.
 set -euo pipefail
 
 cd "$(dirname "$0")"

@@ -27,7 +27,7 @@ pub const MIN_BABBLE_DB: f32 = 6.0;
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Lang {
-    /// Mandarin Chinese (`zh`; espeak-ng's `cmn` voice).
+    /// Mandarin Chinese (`zh`; espeak-ng's `cmn-latn-pinyin` voice).
     Zh,
     /// English (`en`; espeak-ng's `en-us` voice).
     En,
