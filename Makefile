@@ -35,7 +35,7 @@ test-web:
 
 ## Criterion benches (figures in docs/benchmarks.md).
 bench:
-	$(CARGO) bench --locked -p passport-captcha-render -p passport-code-store -p passport-verify -p passport-server --all-features
+	$(CARGO) bench --locked -p passport-captcha-render -p passport-captcha-audio -p passport-code-store -p passport-verify -p passport-server --all-features
 
 ## The peer baseline (the published `captcha` crate); a separate crate so the
 ## tests never build it.
