@@ -53,6 +53,7 @@ samples:
 ## How often tesseract reads a captcha.
 ocr:
 	scripts/ocr-check.sh
+	scripts/asr-check.sh 200
 
 ## Screenshots of the page at desktop and phone width, into docs/screenshots/.
 screenshots: deps

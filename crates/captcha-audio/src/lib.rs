@@ -171,6 +171,15 @@ pub struct Speaker {
     params: Params,
 }
 
+impl Default for Speaker {
+    /// A speaker with the default [`Params`] (which always pass the check).
+    fn default() -> Self {
+        Self {
+            params: Params::default(),
+        }
+    }
+}
+
 impl Speaker {
     /// Checks `params`; the compiled-in clips are decoded on first use in the process.
     pub fn new(params: Params) -> Result<Self, ParamsError> {

@@ -22,4 +22,4 @@ pub use captcha_render::{Captcha, Renderer};
 pub use code_store::{CodeStore, SharedStore, StoreError};
 /// The crates a service needs to build a [`Passport`], re-exported so one
 /// dependency is enough.
-pub use {captcha_render, code_store};
+pub use {captcha_audio, captcha_render, code_store};

@@ -15,7 +15,7 @@ struct ImageCodeQuery {
 }
 
 /// Parses the query before anything else: bad input never reaches the store.
-fn parse_code_id(query: &str) -> Result<ImageCodeId, ApiError> {
+pub(crate) fn parse_code_id(query: &str) -> Result<ImageCodeId, ApiError> {
     let query = web::Query::<ImageCodeQuery>::from_query(query)
         .map_err(|e| ApiError::Query(e.to_string()))?;
     let raw = query.into_inner().code_id.unwrap_or_default();

@@ -3,6 +3,7 @@
 
 use actix_web::{Resource, Route, web};
 
+pub(crate) mod audio_code;
 pub(crate) mod fallback;
 pub(crate) mod health;
 pub(crate) mod image_code;
@@ -30,6 +31,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig, verify_enabled: bool) {
         "/passport/sms_code",
         "POST",
         web::post().to(sms_code::send_sms_code),
+    ))
+    .service(resource(
+        "/passport/audio_code",
+        "GET",
+        web::get().to(audio_code::get_audio_code),
     ))
     .service(resource(
         "/healthz",

@@ -3,6 +3,7 @@
 // test modules only, which is what they are for.
 #![allow(unreachable_pub)]
 
+mod audio_code;
 mod client_ip;
 mod config;
 mod contract;
