@@ -1,0 +1,155 @@
+//! The connections a call sends its command on, and how the pool opens them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ::redis::aio::{ConnectionLike, MultiplexedConnection};
+use ::redis::cluster::ClusterClient;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::sentinel::SentinelClient;
+use ::redis::{self, AsyncConnectionConfig, RedisError, RedisFuture};
+use deadpool::managed::{self};
+
+/// The connection a call sends its command on: a pooled multiplexed one
+/// (standalone and Sentinel modes) or the shared Cluster connection, which
+/// routes each command to its key's node and follows `MOVED`/`ASK` itself.
+#[derive(Clone)]
+pub(super) enum Handle {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Handle {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// One pooled connection. Cloning it clones the multiplexed handle (every
+/// clone pipelines onto the same socket) and shares the mark, so a failure
+/// seen through any clone retires the pooled connection.
+#[derive(Clone)]
+pub(super) struct Link {
+    pub(super) conn: Handle,
+    pub(super) broken: Mark,
+}
+
+/// Set once a command on the connection failed in a way that means its
+/// socket is gone or stuck, or its server is no longer the primary.
+#[derive(Clone, Default)]
+pub(super) struct Mark(Arc<AtomicBool>);
+
+impl Mark {
+    /// Marks the connection when `e` says its socket is gone or stuck, or
+    /// that the server was demoted (so Sentinel mode asks again who the
+    /// primary is); any other error answer leaves it in service.
+    pub(super) fn note(&self, e: &RedisError) {
+        if e.is_timeout()
+            || e.is_io_error()
+            || e.is_connection_refusal()
+            || e.is_connection_dropped()
+            || matches!(e.code(), Some("READONLY" | "MASTERDOWN"))
+        {
+            self.set();
+        }
+    }
+
+    pub(super) fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub(super) fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Where the pool's connections go: one known server, or whichever the
+/// Sentinels name as primary at the time the connection is opened.
+pub(super) enum Source {
+    Direct(redis::Client),
+    // A lock because resolving takes `&mut`; resolving happens only when a
+    // connection is opened, never per command.
+    Sentinel(tokio::sync::Mutex<SentinelClient>),
+}
+
+/// Opens the pool's connections, with the configured timeouts, and vets
+/// them on their way out of the pool without a network call.
+pub(super) struct Connector {
+    pub(super) source: Source,
+    pub(super) config: AsyncConnectionConfig,
+}
+
+impl managed::Manager for Connector {
+    type Type = Link;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<Link, RedisError> {
+        let client = match &self.source {
+            Source::Direct(client) => client.clone(),
+            Source::Sentinel(sentinel) => sentinel.lock().await.async_get_client().await?,
+        };
+        let conn = client
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await?;
+        Ok(Link {
+            conn: Handle::Single(conn),
+            broken: Mark::default(),
+        })
+    }
+
+    async fn recycle(
+        &self,
+        link: &mut Link,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<RedisError> {
+        if link.broken.is_set() {
+            Err(managed::RecycleError::message("connection marked broken"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The Cluster client and a few shared connections, used in turn, each
+/// opened by the first call that needs it (and again by the next one, if
+/// opening failed). A connection reconnects to nodes and refreshes the
+/// slot map by itself. More than one because each routes every request
+/// through one task: under thousands of concurrent calls, one queued them
+/// past the command timeout on a busy machine.
+pub(super) struct Cluster {
+    pub(super) client: ClusterClient,
+    pub(super) conns: Vec<tokio::sync::OnceCell<ClusterConnection>>,
+    pub(super) next: std::sync::atomic::AtomicUsize,
+}
+
+/// Most Cluster connections per store (each holds a socket per node).
+pub(super) const CLUSTER_CONNECTIONS: usize = 4;
+
+/// How calls reach Redis.
+#[derive(Clone)]
+pub(super) enum Connections {
+    Pool(managed::Pool<Connector>),
+    Cluster(Arc<Cluster>),
+}
