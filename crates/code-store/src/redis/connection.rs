@@ -6,8 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ::redis::aio::{ConnectionLike, MultiplexedConnection};
 use ::redis::cluster::ClusterClient;
 use ::redis::cluster_async::ClusterConnection;
-use ::redis::sentinel::SentinelClient;
-use ::redis::{self, AsyncConnectionConfig, RedisError, RedisFuture};
+use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use ::redis::{
+    self, AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisError, RedisFuture,
+    TlsCertificates,
+};
+
+use super::RedisConfig;
 use deadpool::managed::{self};
 
 /// The connection a call sends its command on: a pooled multiplexed one
@@ -152,4 +157,46 @@ pub(super) const CLUSTER_CONNECTIONS: usize = 4;
 pub(super) enum Connections {
     Pool(managed::Pool<Connector>),
     Cluster(Arc<Cluster>),
+}
+
+/// The Sentinel client: Sentinels' credentials and TLS apply to the
+/// primary too, and `certificates` (a custom CA) to both.
+pub(super) fn sentinel_client(
+    config: &RedisConfig,
+    certificates: Option<TlsCertificates>,
+) -> Result<SentinelClient, RedisError> {
+    let infos = config
+        .sentinels
+        .iter()
+        .map(|u| u.as_str().into_connection_info())
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = infos[0].redis_settings().clone();
+    let tls = matches!(infos[0].addr(), ConnectionAddr::TcpTls { .. });
+    let addrs = infos.iter().map(|i| i.addr().clone());
+    let mut builder = SentinelClientBuilder::new(
+        addrs,
+        config.sentinel_master.trim(),
+        SentinelServerType::Master,
+    )?;
+    if let Some(user) = first.username() {
+        builder = builder
+            .set_client_to_redis_username(user)
+            .set_client_to_sentinel_username(user);
+    }
+    if let Some(password) = first.password() {
+        builder = builder
+            .set_client_to_redis_password(password)
+            .set_client_to_sentinel_password(password);
+    }
+    if tls {
+        builder = builder
+            .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure);
+    }
+    if let Some(certs) = certificates {
+        builder = builder
+            .set_client_to_redis_certificates(certs.clone())
+            .set_client_to_sentinel_certificates(certs);
+    }
+    builder.build()
 }
