@@ -50,7 +50,8 @@ load:
 samples:
 	$(CARGO) run --release --locked -p passport-captcha-render --example samples -- --count 24 --out $(TARGET_DIR)/samples
 
-## How often tesseract reads a captcha.
+## How often off-the-shelf solvers read a captcha (ddddocr, tesseract) and a speech
+## recogniser an audio challenge (pocketsphinx); private virtualenvs, not in `make test`.
 ocr:
 	scripts/ocr-check.sh
 	scripts/asr-check.sh 200
