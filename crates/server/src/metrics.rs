@@ -1,7 +1,9 @@
 //! Counters and a latency histogram, written out as Prometheus text on a
 //! separate listener (`server.metrics_addr`) so they are not public by default.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -25,6 +27,8 @@ pub(crate) struct Metrics {
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
+    /// Failed sends by (gateway, kind): a handful of label pairs at most.
+    send_failures: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
 }
 
 impl Metrics {
@@ -46,6 +50,12 @@ impl Metrics {
         if let Some(i) = Errno::ALL.iter().position(|e| *e == errno) {
             self.outcomes[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// One send through `gateway` failed with `kind` (`SendError::kind`).
+    pub(crate) fn sms_send_failure(&self, gateway: &'static str, kind: &'static str) {
+        let mut failures = self.send_failures.lock().unwrap_or_else(|e| e.into_inner());
+        *failures.entry((gateway, kind)).or_default() += 1;
     }
 
     /// One request took `elapsed`.
@@ -94,6 +104,19 @@ impl Metrics {
             );
         }
 
+        out.push_str(
+            "# HELP passport_sms_send_failures_total SMS sends that failed, by gateway and kind.\n",
+        );
+        out.push_str("# TYPE passport_sms_send_failures_total counter\n");
+        let failures = self.send_failures.lock().unwrap_or_else(|e| e.into_inner());
+        for ((gateway, kind), count) in failures.iter() {
+            let _ = writeln!(
+                out,
+                "passport_sms_send_failures_total{{gateway=\"{gateway}\",kind=\"{kind}\"}} {count}"
+            );
+        }
+        drop(failures);
+
         let name = "passport_http_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Time from request to response.");
         let _ = writeln!(out, "# TYPE {name} histogram");
@@ -129,11 +152,16 @@ mod tests {
         m.outcome(Errno::Ok);
         m.outcome(Errno::DbErr);
         m.outcome(Errno::DbErr);
+        m.sms_send_failure("tencent", "timeout");
+        m.sms_send_failure("tencent", "timeout");
         m.request(Duration::from_micros(300));
         m.request(Duration::from_millis(3));
         m.request(Duration::from_secs(10));
         let text = m.render();
         assert!(text.contains("passport_captchas_issued_total 1\n"));
+        assert!(text.contains(
+            "passport_sms_send_failures_total{gateway=\"tencent\",kind=\"timeout\"} 2\n"
+        ));
         assert!(text.contains("passport_store_errors_total 2\n"));
         let line =
             |errno: Errno, n: u32| format!("passport_outcomes_total{{errno=\"{errno}\"}} {n}\n");

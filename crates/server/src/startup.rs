@@ -80,6 +80,7 @@ impl Application {
             default_lang: settings.messages.default_lang,
             errors_as_200: settings.compat.errors_as_200,
             metrics: Arc::clone(&metrics),
+            gateway: settings.sms.sender.as_str(),
         });
         let page = web::Data::new(load_page(&settings.server.static_dir));
         let origins = settings.cors.allowed_origins.clone();

@@ -25,4 +25,6 @@ pub(crate) struct AppState {
     pub(crate) errors_as_200: bool,
     /// Counters for `/metrics`.
     pub(crate) metrics: Arc<Metrics>,
+    /// `sms.sender`, the `gateway` label of send failures.
+    pub(crate) gateway: &'static str,
 }

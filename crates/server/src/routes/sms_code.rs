@@ -48,6 +48,11 @@ pub(crate) async fn send_sms_code(
             Ok(Reply::new(Answer::SmsSent).to_response(Lang::Zh, false))
         }
         Err(e) => {
+            if let VerifyError::Sender(failure) = &e {
+                state
+                    .metrics
+                    .sms_send_failure(state.gateway, failure.kind());
+            }
             tracing::info!(mobile = %mobile.masked(), errno = e.errno().code(), "sms code refused");
             Err(e.into())
         }

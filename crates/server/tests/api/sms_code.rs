@@ -225,6 +225,16 @@ async fn a_sender_that_may_have_sent_keeps_the_interval() {
         .await
         .assert_error(429, "4201");
     assert_eq!(app.sender.attempts(), 1);
+    let metrics = crate::helpers::Request::new(app.metrics_port.unwrap(), "GET", "/metrics")
+        .send()
+        .await;
+    assert!(
+        metrics
+            .text()
+            .contains("passport_sms_send_failures_total{gateway=\"log\",kind=\"timeout\"} 1\n"),
+        "{}",
+        metrics.text()
+    );
 }
 
 #[tokio::test]
