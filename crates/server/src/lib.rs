@@ -3,6 +3,7 @@
 pub mod cli;
 mod client_ip;
 pub mod configuration;
+mod deadline;
 pub mod healthcheck;
 mod metrics;
 mod observe;

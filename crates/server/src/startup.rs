@@ -3,6 +3,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
@@ -15,6 +16,7 @@ use verify::{Passport, Renderer, SmsSender};
 
 use crate::client_ip::TrustedProxies;
 use crate::configuration::{Backend, Settings};
+use crate::deadline::{BodyDeadline, body_deadline};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
 use crate::page::Page;
@@ -95,11 +97,16 @@ impl Application {
             .content_type_required(true)
             .error_handler(fallback::json_error);
         let verify_enabled = state.verify_key.is_some();
+        let deadline = web::Data::new(BodyDeadline(Duration::from_millis(
+            settings.server.body_timeout_ms,
+        )));
         let mut server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
                 .app_data(page.clone())
                 .app_data(json.clone())
+                .app_data(deadline.clone())
+                .wrap(from_fn(body_deadline))
                 .wrap(from_fn(observe))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))

@@ -96,6 +96,9 @@ pub struct ServerSettings {
     /// IPs or CIDRs whose `X-Forwarded-For` is believed.
     #[serde(deserialize_with = "list")]
     pub trusted_proxies: Vec<String>,
+    /// Time allowed to read a whole request body (ms), from the end of its
+    /// head; then 408/4103 and the connection is closed.
+    pub body_timeout_ms: u64,
 }
 
 /// `[store]`.
@@ -250,6 +253,7 @@ impl Settings {
             return Err(ConfigError::new("server.host", "must not be empty"));
         }
         range("server.workers", s.workers as u64, 0, 1024)?;
+        range("server.body_timeout_ms", s.body_timeout_ms, 1, 60_000)?;
         if !s.metrics_addr.is_empty() && s.metrics_addr.parse::<SocketAddr>().is_err() {
             return Err(ConfigError::new(
                 "server.metrics_addr",

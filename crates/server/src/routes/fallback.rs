@@ -51,6 +51,10 @@ pub(crate) fn json_error(
             (Answer::BodyTooLarge, "body too large")
         }
         J::ContentType => (Answer::WrongContentType, "body not application/json"),
+        J::Payload(p) if crate::deadline::is_deadline(p) => (
+            Answer::BodyTimeout,
+            "body not read within server.body_timeout_ms",
+        ),
         J::Deserialize(_) => (Answer::Param, "body not a JSON object"),
         _ => (Answer::Param, "body unreadable"),
     };

@@ -47,3 +47,47 @@ async fn a_counter_flood_from_many_addresses_leaves_the_service_serving() {
         .await
         .assert_error(429, "4201");
 }
+
+/// A body sent a byte at a time was read for as long as the client liked.
+/// Now the whole body has a deadline: 408/4103 and the connection closed,
+/// while other clients are served meanwhile.
+#[tokio::test]
+async fn a_slow_body_gets_408_within_the_deadline_and_others_are_served() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(Backend::Memory, |s| s.server.body_timeout_ms = 300).await;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    slow.write_all(
+        b"POST /passport/sms_code HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    // Another client while the slow one holds its connection.
+    assert_eq!(app.image_code(&code_id(1)).await.status, 200);
+    let (mut read_half, mut write_half) = slow.split();
+    // A byte now and then (the attack's pace), never the whole body.
+    let trickle = async {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write_half.write_all(b" ").await.is_err() {
+                break;
+            }
+        }
+    };
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), read_half.read_to_end(&mut answer));
+    tokio::select! {
+        result = read => { result.expect("answered and closed within 5 s").ok(); }
+        () = trickle => {}
+    }
+    let elapsed = started.elapsed();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"errno\":\"4103\""), "{text}");
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+}
