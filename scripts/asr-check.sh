@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # How often an off-the-shelf speech recogniser reads our English audio captchas.
 #
-#   scripts/asr-check.sh [COUNT] [-- extra arguments for the samples example, e.g. --clean]
+#   scripts/asr-check.sh [COUNT] [-- extra arguments for the audio_samples example, e.g. --clean]
 #
-# Renders COUNT (default 200) English challenges with the captcha-audio `samples` example, then
+# Renders COUNT (default 200) English challenges with the captcha-audio `audio_samples` example, then
 # decodes each with pocketsphinx (the PyPI 5.x wheel and its en-us model, installed in a private
 # virtualenv under the cargo target directory). The attacker is granted the vocabulary: a JSGF
 # grammar of exactly six digit words. Two attacks are tried on every challenge, and it counts as
@@ -36,7 +36,7 @@ dir=$(mktemp -d)
 if [[ -n ${ASR_KEEP:-} ]]; then echo "asr-check: samples kept in $dir" >&2; else trap 'rm -rf "$dir"' EXIT; fi
 
 cd "$root"
-cargo run --quiet --release -p passport-captcha-audio --example samples -- \
+cargo run --quiet --release -p passport-captcha-audio --example audio_samples -- \
     --count "$count" --out "$dir" --lang en "${extra[@]}"
 
 "$venv/bin/python" - "$dir" <<'PY'

@@ -1,7 +1,7 @@
 //! Writes sample audio captchas named by their answer (`<digits>.wav`).
 //!
 //! ```text
-//! cargo run -p passport-captcha-audio --example samples -- --count 24 --out DIR
+//! cargo run -p passport-captcha-audio --example audio_samples -- --count 24 --out DIR
 //!     [--lang en|zh] [--seed N] [--clean] [--babble-db DB] [--hiss-db DB]
 //! ```
 //!
