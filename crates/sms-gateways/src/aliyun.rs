@@ -26,7 +26,8 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// `[sms.aliyun]`.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+// Debug is derived: the secret is a `Secret`, whose Debug redacts it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AliyunConfig {
     /// `access_key_id`.
@@ -59,21 +60,6 @@ fn default_param_name() -> String {
 
 fn default_endpoint() -> String {
     "https://dysmsapi.aliyuncs.com".to_owned()
-}
-
-impl std::fmt::Debug for AliyunConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AliyunConfig")
-            .field("access_key_id", &self.access_key_id)
-            .field("access_key_secret", &self.access_key_secret)
-            .field("access_key_secret_file", &self.access_key_secret_file)
-            .field("sign_name", &self.sign_name)
-            .field("template_code", &self.template_code)
-            .field("template_param_name", &self.template_param_name)
-            .field("endpoint", &self.endpoint)
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
 }
 
 /// Sends codes through Aliyun SMS. Cheap to clone.

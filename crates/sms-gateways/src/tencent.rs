@@ -22,7 +22,8 @@ const SERVICE: &str = "sms";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// `[sms.tencent]`.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+// Debug is derived: the secret is a `Secret`, whose Debug redacts it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TencentConfig {
     /// `secret_id`: the API key's SecretId.
@@ -59,23 +60,6 @@ fn default_endpoint() -> String {
 
 fn default_template_params() -> Vec<String> {
     vec!["{code}".to_owned(), "{minutes}".to_owned()]
-}
-
-impl std::fmt::Debug for TencentConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TencentConfig")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &self.secret_key)
-            .field("secret_key_file", &self.secret_key_file)
-            .field("sdk_app_id", &self.sdk_app_id)
-            .field("sign_name", &self.sign_name)
-            .field("template_id", &self.template_id)
-            .field("template_params", &self.template_params)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
 }
 
 /// Sends codes through Tencent Cloud SMS. Cheap to clone.

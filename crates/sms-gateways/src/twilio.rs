@@ -24,7 +24,8 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_');
 
 /// `[sms.twilio]`.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+// Debug is derived: the secret is a `Secret`, whose Debug redacts it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TwilioConfig {
     /// `account_sid`: `AC...`.
@@ -54,20 +55,6 @@ fn default_body_template() -> String {
 
 fn default_endpoint() -> String {
     "https://api.twilio.com".to_owned()
-}
-
-impl std::fmt::Debug for TwilioConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioConfig")
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &self.auth_token)
-            .field("auth_token_file", &self.auth_token_file)
-            .field("from", &self.from)
-            .field("body_template", &self.body_template)
-            .field("endpoint", &self.endpoint)
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
 }
 
 /// Sends codes through Twilio. Cheap to clone.

@@ -25,7 +25,8 @@ use crate::sign::{Civil, hex, unix_now};
 const UTC_PLUS_8: i64 = 8 * 3_600;
 
 /// `[sms.yuntongxun]`.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
+// Debug is derived: the secret is a `Secret`, whose Debug redacts it.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct YuntongxunConfig {
     /// `account_sid`: the main account's ACCOUNT SID.
@@ -50,20 +51,6 @@ pub struct YuntongxunConfig {
 
 fn default_endpoint() -> String {
     "https://app.cloopen.com:8883".to_owned()
-}
-
-impl std::fmt::Debug for YuntongxunConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("YuntongxunConfig")
-            .field("account_sid", &self.account_sid)
-            .field("auth_token", &self.auth_token)
-            .field("auth_token_file", &self.auth_token_file)
-            .field("app_id", &self.app_id)
-            .field("template_id", &self.template_id)
-            .field("endpoint", &self.endpoint)
-            .field("timeout_ms", &self.timeout_ms)
-            .finish()
-    }
 }
 
 /// Sends codes through Yuntongxun. Cheap to clone.
