@@ -76,7 +76,7 @@ impl Reply {
         } else {
             self.status()
         };
-        let body = Body {
+        let body = ReplyBody {
             errno: self.errno().code(),
             errmsg: self.answer.text(lang),
         };
@@ -95,11 +95,31 @@ impl Reply {
     }
 }
 
-/// The wire form, errno first as in the seed.
-#[derive(serde::Serialize)]
-struct Body {
+/// The wire form of every JSON answer, errno first as in the seed (the
+/// `Reply` schema of the OpenAPI document).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Reply)]
+pub(crate) struct ReplyBody {
+    /// The contract's code: `"0"` for success, else the class of the error.
+    #[schema(schema_with = errno_schema)]
     errno: &'static str,
+    /// A message for the user, in the client's language (`Accept-Language`,
+    /// Chinese or English).
     errmsg: &'static str,
+}
+
+/// `errno` as a document describes it: a string, one of [`Errno::ALL`].
+fn errno_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Errno::ALL.iter().map(|e| e.code())))
+        .description(Some(
+            "0 success, 4001 store down, 4002 expired or used, 4004 wrong value, \
+             4101 bearer key, 4103 bad parameter, 4201 rate limit or routing, \
+             4301 SMS sender, 4500 unexpected",
+        ))
+        .build()
 }
 
 /// Why a request got no success answer: the one error type of every route.

@@ -20,6 +20,7 @@ use crate::deadline::{BodyDeadline, body_deadline};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
 use crate::page::Page;
+use crate::routes::openapi::ApiDocument;
 use crate::routes::{self, fallback};
 use crate::state::AppState;
 use sms_gateways::SenderKind;
@@ -96,7 +97,8 @@ impl Application {
             .limit(MAX_BODY_BYTES)
             .content_type_required(true)
             .error_handler(fallback::json_error);
-        let verify_enabled = state.verify_key.is_some();
+        let table = routes::table(state.verify_key.is_some(), settings.server.openapi);
+        let document = web::Data::new(ApiDocument::new(&table).context("the OpenAPI document")?);
         let deadline = web::Data::new(BodyDeadline(Duration::from_millis(
             settings.server.body_timeout_ms,
         )));
@@ -106,11 +108,12 @@ impl Application {
                 .app_data(page.clone())
                 .app_data(json.clone())
                 .app_data(deadline.clone())
+                .app_data(document.clone())
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(observe))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-                .configure(|cfg| routes::configure(cfg, verify_enabled));
+                .configure(|cfg| routes::configure(cfg, &table));
             app.default_service(web::to(fallback::serve_page_or_not_found))
         })
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);

@@ -153,6 +153,30 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// Every case, in the order of the enum.
+    pub const ALL: [Answer; 20] = [
+        Answer::SmsSent,
+        Answer::CodeAccepted,
+        Answer::Healthy,
+        Answer::Param,
+        Answer::BodyTooLarge,
+        Answer::WrongContentType,
+        Answer::BodyTimeout,
+        Answer::InvalidMobile,
+        Answer::CaptchaMissing,
+        Answer::CaptchaWrong,
+        Answer::SmsCodeMissing,
+        Answer::SmsCodeWrong,
+        Answer::RateLimited,
+        Answer::StoreDown,
+        Answer::SenderFailed,
+        Answer::Unauthorized,
+        Answer::NotFound,
+        Answer::MethodNotAllowed,
+        Answer::OriginRefused,
+        Answer::Unexpected,
+    ];
+
     /// The errno this case answers with.
     pub fn errno(self) -> Errno {
         match self {
@@ -239,6 +263,39 @@ mod tests {
         );
         assert_eq!(Errno::ReqErr, "4201");
         assert_eq!(Errno::DbErr.to_string(), "4001");
+    }
+
+    #[test]
+    fn all_lists_every_answer_once() {
+        // The match has no wildcard: a new variant fails to compile here
+        // until it is given a place, and the place must be its index in ALL.
+        fn index(a: Answer) -> usize {
+            match a {
+                Answer::SmsSent => 0,
+                Answer::CodeAccepted => 1,
+                Answer::Healthy => 2,
+                Answer::Param => 3,
+                Answer::BodyTooLarge => 4,
+                Answer::WrongContentType => 5,
+                Answer::BodyTimeout => 6,
+                Answer::InvalidMobile => 7,
+                Answer::CaptchaMissing => 8,
+                Answer::CaptchaWrong => 9,
+                Answer::SmsCodeMissing => 10,
+                Answer::SmsCodeWrong => 11,
+                Answer::RateLimited => 12,
+                Answer::StoreDown => 13,
+                Answer::SenderFailed => 14,
+                Answer::Unauthorized => 15,
+                Answer::NotFound => 16,
+                Answer::MethodNotAllowed => 17,
+                Answer::OriginRefused => 18,
+                Answer::Unexpected => 19,
+            }
+        }
+        for (i, a) in Answer::ALL.iter().enumerate() {
+            assert_eq!(index(*a), i, "{a:?}");
+        }
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub struct ServerSettings {
     /// Time allowed to read a whole request body (ms), from the end of its
     /// head; then 408/4103 and the connection is closed.
     pub body_timeout_ms: u64,
+    /// Serve the OpenAPI document at `GET /openapi.json`.
+    pub openapi: bool,
 }
 
 /// `[store]`.

@@ -11,9 +11,13 @@ use crate::reply::{ApiError, negotiate};
 use crate::routes::image_code::parse_code_id;
 use crate::state::AppState;
 
-// `code_id` is parsed as for the image; other parameters are ignored.
-#[derive(Debug, Deserialize)]
-struct LangQuery {
+/// `code_id` is parsed as for the image; other parameters are ignored.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LangQuery {
+    /// The language spoken: `zh` or `en`; when absent, the one
+    /// `Accept-Language` prefers, else `messages.default_lang`.
+    #[param(value_type = Option<String>, pattern = "^(zh|en)$", example = "en")]
     lang: Option<String>,
 }
 
@@ -32,6 +36,24 @@ fn parse_lang(req: &HttpRequest, default: Lang) -> Result<AudioLang, ApiError> {
 }
 
 /// Speaks a new answer for `code_id`, stores it, answers the WAV.
+#[utoipa::path(
+    get,
+    path = "/passport/audio_code",
+    tag = "captcha",
+    operation_id = "get_audio_code",
+    summary = "The audio alternative: a new 6-digit answer for an id, spoken",
+    description = "Makes a new answer for `code_id` (replacing the image's: the picture \
+shown is void from then on) and answers it spoken as WAV (16-bit PCM, mono, 8 kHz, \
+4-10 s). The typed digits go to `POST /passport/sms_code` as `image_code`. Same \
+per-IP limit as the image.",
+    params(crate::routes::image_code::ImageCodeQuery, LangQuery),
+    responses((
+        status = 200,
+        description = "The challenge, spoken",
+        content(("audio/wav")),
+        headers(("Cache-Control" = String, description = "`no-store`"))
+    ))
+)]
 pub(crate) async fn get_audio_code(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -8,9 +8,17 @@ use verify::{Errno, ImageCodeId};
 use crate::reply::ApiError;
 use crate::state::AppState;
 
-// Other parameters (cache busters such as `&t=...`) are ignored.
-#[derive(Debug, Deserialize)]
-struct ImageCodeQuery {
+/// The query. Other parameters (cache busters such as `&t=...`) are ignored.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ImageCodeQuery {
+    /// The captcha's id, made by the client: a UUID, hyphenated or not, any
+    /// case. The same id later goes with the typed answer.
+    #[param(
+        required = true,
+        pattern = "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})$",
+        example = "0b7d3c5e-8f7a-4c1e-9d2b-3a4f5e6d7c8b"
+    )]
     code_id: Option<String>,
 }
 
@@ -23,6 +31,23 @@ pub(crate) fn parse_code_id(query: &str) -> Result<ImageCodeId, ApiError> {
 }
 
 /// Renders a captcha for `code_id`, stores its answer, answers the image.
+#[utoipa::path(
+    get,
+    path = "/passport/image_code",
+    tag = "captcha",
+    operation_id = "get_image_code",
+    summary = "A new captcha image for an id",
+    description = "Makes a new answer for `code_id` (replacing any earlier one, image or \
+audio) and answers its picture. PNG, or JPEG when `captcha.format = \"jpeg\"`. \
+Counts against the per-IP limit `limits.image_codes_per_ip_per_minute`.",
+    params(ImageCodeQuery),
+    responses((
+        status = 200,
+        description = "The captcha picture",
+        content(("image/png"), ("image/jpeg")),
+        headers(("Cache-Control" = String, description = "`no-store`"))
+    ))
+)]
 pub(crate) async fn get_image_code(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use subtle::ConstantTimeEq;
-use verify::{Answer, Lang, SmsCode, VerifyError};
+use verify::{Answer, Lang, ParseError, SmsCode, VerifyError};
 
 use crate::reply::{ApiError, Reply};
 use crate::routes::sms_code::string_field;
@@ -51,17 +51,53 @@ impl FromRequest for Authorized {
 /// The body: a JSON object `{"mobile": "...", "sms_code": "123456"}`.
 pub(crate) type CheckBody = serde_json::Map<String, serde_json::Value>;
 
+/// The fields the handler reads from [`CheckBody`] (the request body's
+/// schema in the OpenAPI document).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(example = json!({"mobile": "13812345678", "sms_code": "123456"}))]
+pub(crate) struct CheckRequest<'a> {
+    /// The mobile number the code was sent to.
+    #[schema(min_length = 1)]
+    pub(crate) mobile: &'a str,
+    /// The code as the user typed it: 6 ASCII digits.
+    #[schema(pattern = "^[0-9]{6}$")]
+    pub(crate) sms_code: &'a str,
+}
+
+impl<'a> CheckRequest<'a> {
+    /// Reads the two fields: each must be a non-blank string.
+    pub(crate) fn read(body: &'a CheckBody) -> Result<Self, ParseError> {
+        Ok(Self {
+            mobile: string_field(body, "mobile")?,
+            sms_code: string_field(body, "sms_code")?,
+        })
+    }
+}
+
 /// Checks the code once: accepted codes are used up, and a code is void
 /// after the configured number of wrong checks.
+#[utoipa::path(
+    post,
+    path = "/passport/sms_code/verify",
+    tag = "sms",
+    operation_id = "check_sms_code",
+    summary = "A backend checks the SMS code a user typed (once)",
+    description = "Server to server. Routed only when `verify_api.key` is set. An accepted \
+code is used up; a code is void after `limits.max_attempts` wrong checks.",
+    request_body(content = CheckRequest<'_>, content_type = "application/json"),
+    security(("bearer" = []))
+)]
 pub(crate) async fn check_sms_code(
     _auth: Authorized,
     state: web::Data<AppState>,
     body: web::Json<CheckBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mobile = string_field(&body, "mobile").map_err(VerifyError::from)?;
-    let code = string_field(&body, "sms_code").map_err(VerifyError::from)?;
-    let code = SmsCode::parse(code).map_err(VerifyError::from)?;
-    let mobile = state.mobile_rule.parse(mobile).map_err(VerifyError::from)?;
+    let fields = CheckRequest::read(&body).map_err(VerifyError::from)?;
+    let code = SmsCode::parse(fields.sms_code).map_err(VerifyError::from)?;
+    let mobile = state
+        .mobile_rule
+        .parse(fields.mobile)
+        .map_err(VerifyError::from)?;
     match state.passport.check_sms_code(&mobile, &code).await {
         Ok(()) => {
             tracing::info!(mobile = %mobile.masked(), "sms code accepted");

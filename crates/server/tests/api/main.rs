@@ -10,6 +10,7 @@ mod contract;
 mod hardening;
 mod helpers;
 mod image_code;
+mod openapi;
 mod redis;
 mod routing;
 mod shutdown;
