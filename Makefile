@@ -5,7 +5,7 @@ CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/passport-server
 
-.PHONY: run test deps fmt-check clippy test-rust test-web bench bench-peer load samples gallery ocr screenshots up down
+.PHONY: run test deps fmt-check clippy test-rust test-web test-contract fuzz bench bench-peer load samples gallery ocr screenshots up down
 
 ## The server with the page on the embedded defaults (memory store, log SMS
 ## sender): http://127.0.0.1:8080/
@@ -13,9 +13,9 @@ run:
 	$(CARGO) run --release --locked -p passport-server --bin passport-server
 
 ## Everything CI runs: install what is missing, fmt, clippy, Rust tests against
-## a private redis-server, browser tests in headless Chromium. One debug build
-## serves the Rust tests and the browser tests.
-test: deps fmt-check clippy test-rust test-web
+## a private redis-server, browser tests in headless Chromium, schemathesis
+## against the served OpenAPI document. One debug build serves them all.
+test: deps fmt-check clippy test-rust test-web test-contract
 
 deps:
 	scripts/install-test-deps.sh
@@ -32,6 +32,13 @@ test-rust:
 test-web:
 	test -x "$(SERVER_BIN)" || $(CARGO) build --locked -p passport-server --all-features
 	PASSPORT_SERVER_BIN="$(SERVER_BIN)" node --test web/tests/*.test.mjs
+
+## The OpenAPI document against the running server (schemathesis, private
+## virtualenv, private redis-server): every check but positive_data_acceptance,
+## at least 300 cases per operation that takes input.
+test-contract:
+	test -x "$(SERVER_BIN)" || $(CARGO) build --locked -p passport-server --all-features
+	PASSPORT_SERVER_BIN="$(SERVER_BIN)" scripts/contract-check.sh 300
 
 ## Criterion benches (figures in docs/benchmarks.md).
 bench:
