@@ -4,6 +4,9 @@ pub mod cli;
 mod client_ip;
 pub mod configuration;
 mod deadline;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod healthcheck;
 mod metrics;
 mod observe;

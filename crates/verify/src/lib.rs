@@ -11,7 +11,7 @@ mod passport;
 
 pub use errno::{Answer, Errno, Lang};
 pub use error::{Limit, VerifyError};
-pub use passport::Passport;
+pub use passport::{Passport, check_typed};
 pub use policy::{Policy, PolicyError};
 pub use sender::{
     DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,

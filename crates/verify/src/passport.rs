@@ -374,7 +374,7 @@ impl GiveBack {
 /// Answers are drawn from printable ASCII (the renderer refuses any other
 /// alphabet), so anything else cannot be right: it is refused as malformed
 /// without using the captcha up.
-fn check_typed(typed: &str) -> Result<&str, ParseError> {
+pub fn check_typed(typed: &str) -> Result<&str, ParseError> {
     if typed.len() > MAX_TYPED_BYTES {
         return Err(ParseError::Malformed("image_code"));
     }

@@ -36,7 +36,7 @@ impl Settings {
         env: &HashMap<String, String>,
         look_in_cwd: bool,
     ) -> Result<Self, ConfigError> {
-        use config::{Config, Environment, File, FileFormat};
+        use config::{Config, File, FileFormat};
 
         let dir: Option<PathBuf> = match (config_dir, env.get("PASSPORT_CONFIG_DIR")) {
             (Some(dir), _) => Some(existing_dir(dir, "--config")?),
@@ -71,26 +71,46 @@ impl Settings {
                 );
             }
         }
-        let vars: config::Map<String, String> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with("PASSPORT__"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        builder = builder.add_source(
-            Environment::with_prefix("PASSPORT")
-                .prefix_separator("__")
-                .separator("__")
-                .source(Some(vars)),
-        );
-
-        let mut settings: Settings = builder
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .map_err(from_config_error)?;
-        settings.read_secret_files()?;
-        settings.validate()?;
-        Ok(settings)
+        finish(builder, env)
     }
+
+    /// Loads the compiled-in defaults, then `toml` as if it were a config
+    /// file, then `env` (only its `PASSPORT__` variables): the loader without
+    /// a file system, for fuzzing and property tests.
+    pub fn load_toml(toml: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        use config::{Config, File, FileFormat};
+        let builder = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::from_str(toml, FileFormat::Toml));
+        finish(builder, env)
+    }
+}
+
+/// Adds the environment layer, then deserialises, reads secret files and
+/// checks.
+fn finish(
+    mut builder: config::ConfigBuilder<config::builder::DefaultState>,
+    env: &HashMap<String, String>,
+) -> Result<Settings, ConfigError> {
+    use config::Environment;
+    let vars: config::Map<String, String> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("PASSPORT__"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    builder = builder.add_source(
+        Environment::with_prefix("PASSPORT")
+            .prefix_separator("__")
+            .separator("__")
+            .source(Some(vars)),
+    );
+    let mut settings: Settings = builder
+        .build()
+        .and_then(|c| c.try_deserialize())
+        .map_err(from_config_error)?;
+    settings.read_secret_files()?;
+    settings.validate()?;
+    Ok(settings)
 }
 
 fn existing_dir(dir: &Path, key: &str) -> Result<PathBuf, ConfigError> {
@@ -131,8 +151,8 @@ fn from_config_error(e: config::ConfigError) -> ConfigError {
         E::Message(m) => {
             // serde's "unknown field `x`, expected ..." is the usual one.
             let reason = m.lines().next().unwrap_or("").to_owned();
-            ConfigError::new("", reason)
+            ConfigError::new("(root)", reason)
         }
-        other => ConfigError::new("", other.to_string().lines().next().unwrap_or("")),
+        other => ConfigError::new("(root)", other.to_string().lines().next().unwrap_or("")),
     }
 }

@@ -31,10 +31,7 @@ impl FromRequest for Authorized {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            // The scheme is case-insensitive (RFC 9110); the key is not.
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, key)| key.trim());
+            .and_then(bearer_key);
         ready(match (expected, given) {
             // Constant time over the bytes; only the length can show, and
             // keys are at least 16 random characters.
@@ -46,6 +43,16 @@ impl FromRequest for Authorized {
             _ => Err(ApiError::Unauthorized),
         })
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` value. The scheme is
+/// case-insensitive (RFC 9110); the key is not, and is trimmed.
+pub(crate) fn bearer_key(value: &str) -> Option<&str> {
+    value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
+        .filter(|key| !key.is_empty())
 }
 
 /// The body: a JSON object `{"mobile": "...", "sms_code": "123456"}`.
