@@ -5,6 +5,7 @@
   'use strict';
 
   var IMAGE_CODE_URL = '/passport/image_code?code_id=';
+  var AUDIO_CODE_URL = '/passport/audio_code?code_id=';
   var SMS_CODE_URL = '/passport/sms_code';
   // The server allows one SMS per mobile per minute; the button waits as long.
   var RESEND_SECONDS = 60;
@@ -12,6 +13,8 @@
   // Mainland China mobile numbers, optionally written with the +86 country code.
   var MOBILE_RE = /^(?:\+86)?(1[3-9]\d{9})$/;
   var CJK_RE = /[\u3000-\u9fff\uff00-\uffef]/;
+  // Spoken answers are always 6 digits, whatever the picture's length.
+  var AUDIO_ANSWER_RE = /^\d{6}$/;
 
   var MESSAGES = {
     zh: {
@@ -35,7 +38,15 @@
       'captcha.alt': '图片验证码',
       'captcha.refresh': '换一张图片验证码',
       'captcha.refreshShort': '换一张',
-      'captcha.hint': '不区分大小写。点击图片也可以换一张。',
+      'captcha.hint': '不区分大小写。点击图片可以换一张，看不清也可以听语音。',
+      'captcha.listen': '听语音验证码',
+      'captcha.listenShort': '听语音',
+      'audio.label': '语音验证码',
+      'audio.placeholder': '6 位数字',
+      'audio.note': '语音验证码已启用，这张图片已失效',
+      'audio.hint': '请输入听到的 6 位数字。点“换一张”可以换回图片验证码。',
+      'audio.replay': '再听一遍语音验证码',
+      'audio.player': '语音验证码',
       'sms.label': '短信验证码',
       'sms.placeholder': '6 位数字',
       'sms.send': '获取验证码',
@@ -51,6 +62,9 @@
       'error.mobileInvalid': '手机号格式不正确，请输入 11 位中国大陆手机号',
       'error.captchaEmpty': '请输入图片中的字符',
       'error.captchaLoad': '图片验证码加载失败，请点右边的按钮换一张',
+      'error.audioEmpty': '请输入听到的 6 位数字',
+      'error.audioDigits': '语音验证码是 6 位数字',
+      'error.audioLoad': '语音验证码加载失败，请再点一次“听语音”，或换回图片验证码',
       'error.network': '网络连接失败，请检查网络后重试',
       'error.unexpected': '服务暂时不可用，请稍后再试',
       'errno.4001': '服务暂时不可用，请稍后再试',
@@ -84,7 +98,15 @@
       'captcha.alt': 'Picture code',
       'captcha.refresh': 'Get a new picture code',
       'captcha.refreshShort': 'New picture',
-      'captcha.hint': 'Not case-sensitive. Click the picture for a new one.',
+      'captcha.hint': 'Not case-sensitive. Click the picture for a new one, or listen to an audio code.',
+      'captcha.listen': 'Listen to an audio code',
+      'captcha.listenShort': 'Audio code',
+      'audio.label': 'Audio code',
+      'audio.placeholder': '6 digits',
+      'audio.note': 'Audio code on: this picture no longer applies',
+      'audio.hint': 'Type the 6 digits you hear. The “new picture” button goes back to a picture code.',
+      'audio.replay': 'Play the audio code again',
+      'audio.player': 'Audio code',
       'sms.label': 'SMS code',
       'sms.placeholder': '6 digits',
       'sms.send': 'Get code',
@@ -100,6 +122,9 @@
       'error.mobileInvalid': 'Enter an 11-digit mainland China mobile number',
       'error.captchaEmpty': 'Enter the characters in the picture',
       'error.captchaLoad': 'The picture code did not load. Use the button beside it to get a new one',
+      'error.audioEmpty': 'Enter the 6 digits you hear',
+      'error.audioDigits': 'The audio code is 6 digits',
+      'error.audioLoad': 'The audio code did not load. Use the listen button again, or go back to a picture code',
       'error.network': 'Could not reach the server. Check your connection and try again',
       'error.unexpected': 'The service is unavailable. Please try again later',
       'errno.4001': 'The service is unavailable. Please try again later',
@@ -118,6 +143,8 @@
   var els = {};
   var state = {
     imageCodeId: null,
+    // True while the spoken answer is the one the server holds for imageCodeId.
+    audio: false,
     busy: false,
     countdownTimer: null,
     deadline: 0
@@ -185,10 +212,97 @@
   }
 
   // Each id names one captcha on the server; a new picture always gets a new id.
+  // A picture always means leaving the audio challenge.
   function generateImageCode() {
+    if (state.audio) leaveAudio();
     state.imageCodeId = newCodeId();
     els.captchaImage.classList.add('is-loading');
     els.captchaImage.src = IMAGE_CODE_URL + state.imageCodeId;
+  }
+
+  // The server answers audio_code with a new answer for the id, replacing the
+  // picture's: from here on only what is spoken counts, so the picture goes.
+  function loadAudioCode(play) {
+    var url = AUDIO_CODE_URL + state.imageCodeId + '&lang=' + (lang === 'en' ? 'en' : 'zh');
+    els.audio.src = url;
+    if (play) {
+      var playing = els.audio.play();
+      // A browser that refuses to play still shows the controls; the error
+      // event reports a load that failed.
+      if (playing && typeof playing.catch === 'function') playing.catch(function () {});
+    }
+  }
+
+  function renderCaptchaMode() {
+    var audio = state.audio;
+    var keys = audio
+      ? { label: 'audio.label', placeholder: 'audio.placeholder', hint: 'audio.hint', listen: 'audio.replay' }
+      : { label: 'captcha.label', placeholder: 'captcha.placeholder', hint: 'captcha.hint', listen: 'captcha.listen' };
+    els.imageCodeLabel.setAttribute('data-i18n', keys.label);
+    els.imageCodeLabel.textContent = t(keys.label);
+    els.imageCode.setAttribute('data-i18n-placeholder', keys.placeholder);
+    els.imageCode.setAttribute('placeholder', t(keys.placeholder));
+    els.imageCodeHint.setAttribute('data-i18n', keys.hint);
+    els.imageCodeHint.textContent = t(keys.hint);
+    els.captchaListen.setAttribute('data-i18n-aria-label', keys.listen);
+    els.captchaListen.setAttribute('aria-label', t(keys.listen));
+    if (audio) {
+      els.imageCode.setAttribute('inputmode', 'numeric');
+    } else {
+      els.imageCode.removeAttribute('inputmode');
+    }
+    els.captchaImage.hidden = audio;
+    els.audioNote.hidden = !audio;
+    els.audio.hidden = !audio;
+  }
+
+  function listen() {
+    var loadError = els.imageCodeError.textContent;
+    if (loadError === t('error.captchaLoad') || loadError === t('error.audioLoad')) {
+      setFieldError(els.imageCode, els.imageCodeError, '');
+    }
+    if (!state.audio) {
+      state.audio = true;
+      renderCaptchaMode();
+      loadAudioCode(true);
+    } else if (els.audio.error || !els.audio.getAttribute('src')) {
+      loadAudioCode(true);
+    } else {
+      // The same answer again: asking the server would replace it.
+      els.audio.currentTime = 0;
+      var playing = els.audio.play();
+      if (playing && typeof playing.catch === 'function') playing.catch(function () {});
+    }
+    els.imageCode.focus();
+  }
+
+  function leaveAudio() {
+    state.audio = false;
+    els.audio.pause();
+    els.audio.removeAttribute('src');
+    els.audio.load();
+    if (els.imageCodeError.textContent === t('error.audioLoad')) {
+      setFieldError(els.imageCode, els.imageCodeError, '');
+    }
+    renderCaptchaMode();
+  }
+
+  // A used-up captcha is replaced in the form the user chose; a new audio
+  // answer waits for the listen button instead of talking over the message.
+  function renewCaptcha() {
+    if (state.audio) {
+      state.imageCodeId = newCodeId();
+      loadAudioCode(false);
+    } else {
+      generateImageCode();
+    }
+  }
+
+  // Digits typed with a Chinese input method may come full-width, or in groups.
+  function normaliseAudioAnswer(value) {
+    return value.replace(/\s+/g, '').replace(/[\uff10-\uff19]/g, function (d) {
+      return String.fromCharCode(d.charCodeAt(0) - 0xfee0);
+    });
   }
 
   function setFieldError(input, errorEl, message) {
@@ -213,6 +327,7 @@
     var rawMobile = els.mobile.value.replace(/[\s-]/g, '');
     var mobileMatch = MOBILE_RE.exec(rawMobile);
     var imageCode = els.imageCode.value.trim();
+    if (state.audio) imageCode = normaliseAudioAnswer(imageCode);
     var firstInvalid = null;
 
     if (!rawMobile) {
@@ -226,7 +341,11 @@
     }
 
     if (!imageCode) {
-      setFieldError(els.imageCode, els.imageCodeError, t('error.captchaEmpty'));
+      setFieldError(els.imageCode, els.imageCodeError, t(state.audio ? 'error.audioEmpty' : 'error.captchaEmpty'));
+      firstInvalid = firstInvalid || els.imageCode;
+    } else if (state.audio && !AUDIO_ANSWER_RE.test(imageCode)) {
+      // Caught here, since the server would use the captcha up on it.
+      setFieldError(els.imageCode, els.imageCodeError, t('error.audioDigits'));
       firstInvalid = firstInvalid || els.imageCode;
     } else {
       setFieldError(els.imageCode, els.imageCodeError, '');
@@ -324,7 +443,7 @@
   function afterFailure() {
     // The server takes the captcha on every attempt, right or wrong: it is used up.
     els.imageCode.value = '';
-    generateImageCode();
+    renewCaptcha();
     els.imageCode.focus();
   }
 
@@ -376,7 +495,7 @@
         startCountdown(RESEND_SECONDS);
         // This captcha is used up too; asking again later needs a new one.
         els.imageCode.value = '';
-        generateImageCode();
+        renewCaptcha();
         els.smsCode.focus();
         return;
       }
@@ -415,9 +534,14 @@
     els.mobile = document.getElementById('mobile');
     els.mobileError = document.getElementById('mobile-error');
     els.imageCode = document.getElementById('image-code');
+    els.imageCodeLabel = document.querySelector('label[for="image-code"]');
+    els.imageCodeHint = document.getElementById('image-code-hint');
     els.imageCodeError = document.getElementById('image-code-error');
     els.captchaImage = document.getElementById('captcha-image');
     els.captchaRefresh = document.getElementById('captcha-refresh');
+    els.captchaListen = document.getElementById('captcha-listen');
+    els.audio = document.getElementById('captcha-audio');
+    els.audioNote = document.getElementById('captcha-audio-note');
     els.smsCode = document.getElementById('sms-code');
     els.smsHint = document.getElementById('sms-hint');
     els.send = document.getElementById('send-sms');
@@ -443,6 +567,16 @@
       els.captchaImage.classList.add('is-broken');
       setFieldError(els.imageCode, els.imageCodeError, t('error.captchaLoad'));
     });
+    els.captchaListen.addEventListener('click', listen);
+    els.audio.addEventListener('loadeddata', function () {
+      if (els.imageCodeError.textContent === t('error.audioLoad')) {
+        setFieldError(els.imageCode, els.imageCodeError, '');
+      }
+    });
+    els.audio.addEventListener('error', function () {
+      if (!state.audio || !els.audio.getAttribute('src')) return;
+      setFieldError(els.imageCode, els.imageCodeError, t('error.audioLoad'));
+    });
     els.mobile.addEventListener('input', function () {
       if (els.mobile.hasAttribute('aria-invalid')) setFieldError(els.mobile, els.mobileError, '');
     });
@@ -451,7 +585,7 @@
     });
     // A page restored from the back/forward cache may show a captcha already used up.
     window.addEventListener('pageshow', function (event) {
-      if (event.persisted) generateImageCode();
+      if (event.persisted) renewCaptcha();
     });
 
     renderSendButton();

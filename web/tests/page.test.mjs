@@ -116,6 +116,20 @@ async function sendAndWait(page) {
   return response;
 }
 
+/** Visible text outside elements marked as Chinese (the language switch). */
+const englishPageText = (page) => page.evaluate(() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const owner = node.parentElement;
+    if (owner.closest('[lang^="zh"]') || owner.closest('noscript')) continue;
+    parts.push(node.textContent);
+  }
+  const attrs = [...document.querySelectorAll('[placeholder],[alt],[aria-label],[title]')]
+    .flatMap((el) => ['placeholder', 'alt', 'aria-label', 'title'].map((a) => el.getAttribute(a) || ''));
+  return [document.title, ...parts, ...attrs].join('\n');
+});
+
 async function countdownValue(page) {
   const value = await page.getAttribute('#send-sms', 'data-countdown');
   return value === null ? null : Number(value);
@@ -300,11 +314,14 @@ describe('get SMS code', { timeout: TEST_TIMEOUT }, () => {
   test('by keyboard alone: Tab through the form, Enter sends', async () => {
     await withPage({}, async (page) => {
       const order = [];
-      for (let i = 0; i < 7; i++) {
+      for (let i = 0; i < 8; i++) {
         await page.keyboard.press('Tab');
         order.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className));
       }
-      assert.deepEqual(order.slice(2), ['mobile', 'image-code', 'captcha-refresh', 'sms-code', 'send-sms']);
+      assert.deepEqual(
+        order.slice(2),
+        ['mobile', 'image-code', 'captcha-refresh', 'captcha-listen', 'sms-code', 'send-sms'],
+      );
 
       const mobile = newMobile();
       const answer = await answerFor(await captchaId(page));
@@ -319,6 +336,316 @@ describe('get SMS code', { timeout: TEST_TIMEOUT }, () => {
       assert.equal(response.status(), 200);
       await page.waitForSelector('#form-status.is-success');
       assert.match(await stack.redis.get(`SMS_${mobile}`), /^\d{6}$/);
+    });
+  });
+});
+
+/** The code_id the audio player asks for, or null before the audio challenge. */
+async function audioId(page) {
+  const src = await page.getAttribute('#captcha-audio', 'src');
+  return src ? new URL(src, 'http://page.invalid').searchParams.get('code_id') : null;
+}
+
+/** Waits until the player has decoded enough of its WAV to play (HAVE_CURRENT_DATA). */
+async function waitForAudio(page) {
+  await page.waitForFunction(() => {
+    const audio = document.getElementById('captcha-audio');
+    return audio.getAttribute('src') && audio.readyState >= 2;
+  });
+  return page.$eval('#captcha-audio', (audio) => ({ readyState: audio.readyState, duration: audio.duration }));
+}
+
+const isAudioCodeUrl = (url) => new URL(url).pathname === '/passport/audio_code';
+
+/** Activates the listen button with `key` and returns the audio request it makes. */
+async function listenWith(page, key) {
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => isAudioCodeUrl(r.url())),
+    key ? page.keyboard.press(key) : page.click('#captcha-listen'),
+  ]);
+  return request;
+}
+
+/** The answer under ImageCode_<id> once it is a spoken one (six digits). */
+async function spokenAnswerFor(codeId) {
+  return waitFor(`a spoken answer under ImageCode_${codeId}`, async () => {
+    const value = await stack.redis.get(`ImageCode_${codeId}`);
+    return value !== null && /^\d{6}$/.test(value) ? value : null;
+  }, 5_000);
+}
+
+/** Six digits the server must reject for the spoken `answer`. */
+const wrongDigitsFor = (answer) => answer.slice(0, 5) + String((Number(answer[5]) + 1) % 10);
+
+/** Full-width digits, as a Chinese input method may type them. */
+const fullWidth = (digits) => digits.replace(/\d/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
+
+/** Ids of the elements Tab reaches from `startSelector` until `endId`, repeats folded. */
+async function tabOrder(page, startSelector, endId, limit = 20) {
+  await page.focus(startSelector);
+  const order = [await page.evaluate(() => document.activeElement.id)];
+  for (let i = 0; i < limit && order[order.length - 1] !== endId; i++) {
+    await page.keyboard.press('Tab');
+    const id = await page.evaluate(() => document.activeElement.id);
+    if (id !== order[order.length - 1]) order.push(id);
+  }
+  return order;
+}
+
+describe('audio captcha', { timeout: TEST_TIMEOUT }, () => {
+  test('Tab reaches the listen button; Enter plays the audio for the current code_id in Chinese and the note replaces the picture', async () => {
+    await withPage({}, async (page) => {
+      const id = await captchaId(page);
+      const pictureAnswer = await answerFor(id);
+      const listen = page.getByRole('button', { name: '听语音验证码', exact: true });
+      assert.equal(await listen.evaluate((el) => el.tagName), 'BUTTON');
+      assert.deepEqual(await tabOrder(page, '#image-code', 'captcha-listen'),
+        ['image-code', 'captcha-refresh', 'captcha-listen']);
+      assert.equal(await page.isHidden('#captcha-audio'), true, 'no player before the audio challenge');
+      assert.equal(await page.isHidden('#captcha-audio-note'), true);
+
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => isAudioCodeUrl(r.url())),
+        page.keyboard.press('Enter'),
+      ]);
+      const params = new URL(response.url()).searchParams;
+      assert.equal(params.get('code_id'), id, 'the audio is asked for the picture\'s code_id');
+      assert.equal(params.get('lang'), 'zh');
+      assert.equal(response.status(), 200);
+      assert.equal(response.headers()['content-type'], 'audio/wav');
+
+      const { readyState, duration } = await waitForAudio(page);
+      assert.ok(readyState >= 2, `readyState ${readyState}`);
+      assert.ok(duration >= 4 && duration <= 10, `duration ${duration} s`);
+      await page.waitForFunction(() => {
+        const audio = document.getElementById('captcha-audio');
+        return !audio.paused && audio.currentTime > 0;
+      });
+      assert.equal(await page.getAttribute('#captcha-audio', 'controls'), '', 'the user can replay it');
+      assert.equal(await audioId(page), id);
+
+      assert.equal(await page.isHidden('#captcha-image'), true, 'the void picture is gone');
+      assert.equal(await page.isVisible('#captcha-audio-note'), true);
+      assert.equal(await text(page, '#captcha-audio-note'), '语音验证码已启用，这张图片已失效');
+      assert.equal(await page.isVisible('#captcha-audio'), true);
+      const spoken = await spokenAnswerFor(id);
+      assert.notEqual(spoken, pictureAnswer, 'the spoken answer replaced the picture\'s');
+
+      // Ready to type what is heard.
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'image-code');
+      assert.equal(await text(page, 'label[for="image-code"]'), '语音验证码');
+      assert.equal(await page.getAttribute('#image-code', 'inputmode'), 'numeric');
+      assert.equal(await text(page, '#image-code-hint'), '请输入听到的 6 位数字。点“换一张”可以换回图片验证码。');
+      assert.ok(await page.getByRole('button', { name: '再听一遍语音验证码' }).isVisible());
+    });
+  });
+
+  test('Space on the English page asks for lang=en, and every text is English', async () => {
+    await withPage({ path: '/?lang=en' }, async (page) => {
+      const id = await captchaId(page);
+      const listen = page.getByRole('button', { name: 'Listen to an audio code', exact: true });
+      await listen.focus();
+      const request = await listenWith(page, 'Space');
+      const params = new URL(request.url()).searchParams;
+      assert.equal(params.get('code_id'), id);
+      assert.equal(params.get('lang'), 'en');
+      const { duration } = await waitForAudio(page);
+      assert.ok(duration >= 4 && duration <= 10, `duration ${duration} s`);
+      assert.equal(await text(page, '#captcha-audio-note'), 'Audio code on: this picture no longer applies');
+      assert.equal(await text(page, 'label[for="image-code"]'), 'Audio code');
+      assert.equal(await page.getAttribute('#image-code', 'placeholder'), '6 digits');
+      const all = await englishPageText(page);
+      assert.doesNotMatch(all, CJK, `Chinese text left on the English page:\n${all}`);
+    });
+  });
+
+  test('in audio mode Tab goes input, refresh, listen, the player, the SMS code', async () => {
+    await withPage({}, async (page) => {
+      await listenWith(page);
+      await waitForAudio(page);
+      assert.deepEqual(await tabOrder(page, '#image-code', 'sms-code'),
+        ['image-code', 'captcha-refresh', 'captcha-listen', 'captcha-audio', 'sms-code']);
+    });
+  });
+
+  test('listening again replays the same answer: no new request', async () => {
+    await withPage({}, async (page) => {
+      const requests = [];
+      page.on('request', (r) => {
+        if (isAudioCodeUrl(r.url())) requests.push(r.url());
+      });
+      await listenWith(page);
+      const id = await audioId(page);
+      const spoken = await spokenAnswerFor(id);
+      await page.waitForFunction(() => document.getElementById('captcha-audio').currentTime > 0.5);
+      await page.getByRole('button', { name: '再听一遍语音验证码' }).click();
+      await page.waitForFunction(() => {
+        const audio = document.getElementById('captcha-audio');
+        return !audio.paused && audio.currentTime < 0.5;
+      });
+      assert.equal(requests.length, 1, `audio requests: ${requests.join(', ')}`);
+      assert.equal(await stack.redis.get(`ImageCode_${id}`), spoken, 'the answer heard still counts');
+    });
+  });
+
+  test('the spoken answer goes through the same form to /passport/sms_code and sends the SMS', async () => {
+    await withPage({}, async (page, { smsRequests }) => {
+      await listenWith(page);
+      const id = await audioId(page);
+      const spoken = await spokenAnswerFor(id);
+      const mobile = newMobile();
+      // Full-width and grouped, as typed with a Chinese input method.
+      const typed = `${fullWidth(spoken.slice(0, 3))} ${fullWidth(spoken.slice(3))}`;
+      await fillForm(page, { mobile, imageCode: typed });
+      const response = await sendAndWait(page);
+      assert.deepEqual(smsRequests[0].postDataJSON(), { mobile, image_code: spoken, image_code_id: id });
+      assert.equal(response.status(), 200);
+      assert.equal((await response.json()).errno, '0');
+      await page.waitForSelector('#form-status.is-success');
+      assert.match(await stack.redis.get(`SMS_${mobile}`), /^\d{6}$/);
+      assert.equal(await stack.redis.get(`ImageCode_${id}`), null, 'the spoken answer is used up');
+
+      // The next challenge is audio again, under a new id, and no picture is asked for.
+      await page.waitForFunction((old) => {
+        const src = document.getElementById('captcha-audio').getAttribute('src') || '';
+        return src && !src.includes(old);
+      }, id);
+      const next = await audioId(page);
+      assert.match(next, UUID_V4);
+      assert.ok(await spokenAnswerFor(next));
+      assert.equal(await page.isHidden('#captcha-image'), true);
+      assert.ok(!(await page.getAttribute('#captcha-image', 'src')).includes(next));
+    });
+  });
+
+  test('once the audio is asked for, the picture\'s answer no longer works', async () => {
+    await withPage({}, async (page, { smsRequests }) => {
+      const id = await captchaId(page);
+      const pictureAnswer = await answerFor(id);
+      await listenWith(page);
+      const spoken = await spokenAnswerFor(id);
+      assert.notEqual(spoken, pictureAnswer);
+
+      // The page says so before it spends the one attempt...
+      await fillForm(page, { mobile: newMobile(), imageCode: pictureAnswer });
+      await page.click('#send-sms');
+      assert.equal(await text(page, '#image-code-error'), '语音验证码是 6 位数字');
+      assert.equal(await page.getAttribute('#image-code', 'aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'image-code');
+      assert.equal(smsRequests.length, 0);
+
+      // ...and the server refuses it when asked directly.
+      const direct = await page.request.post(`${stack.baseUrl}/passport/sms_code`, {
+        data: { mobile: newMobile(), image_code: pictureAnswer, image_code_id: id },
+      });
+      assert.equal(direct.status(), 400);
+      assert.equal((await direct.json()).errno, '4004');
+    });
+  });
+
+  test('a wrong spoken answer: the error in the live status, a new audio challenge, focus on the input', async () => {
+    await withPage({}, async (page) => {
+      await listenWith(page);
+      const id = await audioId(page);
+      const spoken = await spokenAnswerFor(id);
+      await fillForm(page, { mobile: newMobile(), imageCode: wrongDigitsFor(spoken) });
+      const response = await sendAndWait(page);
+      assert.equal(response.status(), 400);
+      const body = await response.json();
+      assert.equal(body.errno, '4004');
+      await page.waitForSelector('#form-status.is-error');
+      assert.equal(await page.getAttribute('#form-status', 'aria-live'), 'polite');
+      assert.equal(await text(page, '#form-status'), body.errmsg);
+      await page.waitForFunction((old) => {
+        const src = document.getElementById('captcha-audio').getAttribute('src') || '';
+        return src && !src.includes(old);
+      }, id);
+      assert.ok(await spokenAnswerFor(await audioId(page)));
+      assert.equal(await page.isVisible('#captcha-audio-note'), true, 'still in audio mode');
+      assert.equal(await page.inputValue('#image-code'), '');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'image-code');
+    });
+  });
+
+  test('the refresh button goes back to a picture with a new image answer', async () => {
+    await withPage({}, async (page) => {
+      await listenWith(page);
+      const id = await audioId(page);
+      await spokenAnswerFor(id);
+      await page.getByRole('button', { name: '换一张图片验证码' }).click();
+      const fresh = await waitForNewCaptcha(page, id);
+      assert.notEqual(fresh, id);
+      const answer = await answerFor(fresh);
+      assert.equal(answer.length, 4, `a picture answer, got ${answer}`);
+      assert.equal(await page.isVisible('#captcha-image'), true);
+      assert.equal(await page.isHidden('#captcha-audio-note'), true);
+      assert.equal(await page.isHidden('#captcha-audio'), true);
+      assert.equal(await audioId(page), null, 'the player let go of the audio');
+      assert.equal(await page.evaluate(() => document.getElementById('captcha-audio').paused), true);
+      assert.equal(await text(page, 'label[for="image-code"]'), '图片验证码');
+      assert.equal(await page.getAttribute('#image-code', 'inputmode'), null);
+
+      // And the picture's answer works again, through the same form.
+      const mobile = newMobile();
+      await fillForm(page, { mobile, imageCode: answer });
+      assert.equal((await sendAndWait(page)).status(), 200);
+      assert.match(await stack.redis.get(`SMS_${mobile}`), /^\d{6}$/);
+    });
+  });
+
+  test('an audio that does not load (rate limited) says so in the live error region; listening again recovers', async () => {
+    await withPage({}, async (page) => {
+      await page.route('**/passport/audio_code*', (route) => route.fulfill({
+        status: 429,
+        headers: { 'Retry-After': '30' },
+        contentType: 'application/json',
+        body: JSON.stringify({ errno: '4201', errmsg: '请求过于频繁' }),
+      }));
+      await listenWith(page);
+      await page.waitForSelector('#image-code[aria-invalid="true"]');
+      assert.equal(await text(page, '#image-code-error'), '语音验证码加载失败，请再点一次“听语音”，或换回图片验证码');
+      assert.equal(await page.getAttribute('#image-code-error', 'aria-live'), 'polite');
+      assert.match(await page.getAttribute('#image-code', 'aria-describedby'), /\bimage-code-error\b/);
+
+      await page.unroute('**/passport/audio_code*');
+      await listenWith(page);
+      await waitForAudio(page);
+      assert.equal(await text(page, '#image-code-error'), '');
+      assert.equal(await page.getAttribute('#image-code', 'aria-invalid'), null);
+    });
+  });
+});
+
+describe('answer inputs', { timeout: TEST_TIMEOUT }, () => {
+  test('paste works in the captcha and SMS code inputs; the SMS code asks for one-time-code', async () => {
+    await withPage({}, async (page) => {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl });
+      for (const [selector, value] of [['#image-code', 'K7XP'], ['#sms-code', '123456']]) {
+        await page.evaluate((v) => navigator.clipboard.writeText(v), value);
+        await page.fill(selector, '');
+        await page.focus(selector);
+        await page.keyboard.press('ControlOrMeta+V');
+        assert.equal(await page.inputValue(selector), value, `paste into ${selector}`);
+      }
+      assert.equal(await page.getAttribute('#sms-code', 'autocomplete'), 'one-time-code');
+      assert.equal(await page.getAttribute('#sms-code', 'inputmode'), 'numeric');
+      // An SMS code offered by the OS in the captcha field would use the captcha up.
+      assert.equal(await page.getAttribute('#image-code', 'autocomplete'), 'off');
+    });
+  });
+
+  test('the captcha input takes a 4-character picture answer and a 6-digit spoken one', async () => {
+    await withPage({}, async (page) => {
+      const maxLength = await page.$eval('#image-code', (input) => input.maxLength);
+      assert.ok(maxLength >= 6, `maxlength ${maxLength}`);
+      assert.equal(await page.getAttribute('#image-code', 'pattern'), null);
+      await page.fill('#image-code', 'K7XP');
+      assert.equal(await page.$eval('#image-code', (input) => input.checkValidity()), true);
+      await listenWith(page);
+      await page.fill('#image-code', '');
+      await page.keyboard.type('012345');
+      assert.equal(await page.inputValue('#image-code'), '012345');
+      assert.equal(await page.$eval('#image-code', (input) => input.checkValidity()), true);
     });
   });
 });
@@ -368,20 +695,6 @@ describe('rate limit', { timeout: TEST_TIMEOUT }, () => {
 });
 
 describe('language', { timeout: TEST_TIMEOUT }, () => {
-  /** Visible text outside elements marked as Chinese (the language switch). */
-  const englishPageText = (page) => page.evaluate(() => {
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    const parts = [];
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const owner = node.parentElement;
-      if (owner.closest('[lang^="zh"]') || owner.closest('noscript')) continue;
-      parts.push(node.textContent);
-    }
-    const attrs = [...document.querySelectorAll('[placeholder],[alt],[aria-label],[title]')]
-      .flatMap((el) => ['placeholder', 'alt', 'aria-label', 'title'].map((a) => el.getAttribute(a) || ''));
-    return [document.title, ...parts, ...attrs].join('\n');
-  });
-
   test('Chinese by default', async () => {
     await withPage({ locale: 'zh-CN' }, async (page) => {
       assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
@@ -450,30 +763,103 @@ describe('accessibility', { timeout: TEST_TIMEOUT }, () => {
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   });
 
-  /** axe-core's WCAG 2.1 A/AA and best-practice rules; the violations, readable. */
+  /** axe-core's WCAG 2.2 A/AA and best-practice rules; the violations, readable. */
   async function axeViolations(page) {
     // Evaluated through the debugging protocol, which the page's CSP does not govern.
     await page.evaluate(axeSource);
     const result = await page.evaluate(() => window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'],
+      },
     }));
     return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   }
 
-  test('no axe-core violations: fresh page, inline errors, a server error, in both languages', async () => {
+  for (const [language, path] of [['Chinese', '/'], ['English', '/?lang=en']]) {
+    test(`no axe-core violations (${language}): fresh, inline errors, a server error, audio on, audio errors`, { timeout: 60_000 }, async () => {
+      await withPage({ path }, async (page) => {
+        assert.deepEqual(await axeViolations(page), [], 'fresh page');
+        await page.click('#send-sms');
+        await page.waitForSelector('#mobile[aria-invalid="true"]');
+        assert.deepEqual(await axeViolations(page), [], 'inline errors');
+      });
+      await withPage({ path }, async (page) => {
+        const id = await captchaId(page);
+        await fillForm(page, { mobile: newMobile(), imageCode: wrongAnswerFor(await answerFor(id)) });
+        await sendAndWait(page);
+        await page.waitForSelector('#form-status.is-error');
+        await waitForNewCaptcha(page, id);
+        assert.deepEqual(await axeViolations(page), [], 'a server error');
+
+        await listenWith(page);
+        await waitForAudio(page);
+        assert.equal(await page.isVisible('#captcha-audio-note'), true);
+        assert.deepEqual(await axeViolations(page), [], 'audio on');
+
+        await fillForm(page, { mobile: '', imageCode: '12' });
+        await page.click('#send-sms');
+        await page.waitForSelector('#image-code[aria-invalid="true"]');
+        assert.deepEqual(await axeViolations(page), [], 'inline errors with audio on');
+
+        await fillForm(page, { mobile: newMobile(), imageCode: wrongDigitsFor(await spokenAnswerFor(await audioId(page))) });
+        await sendAndWait(page);
+        await page.waitForSelector('#form-status.is-error');
+        assert.deepEqual(await axeViolations(page), [], 'a server error with audio on');
+      });
+    });
+  }
+
+  test('error messages are announced: each lands in a polite live region present from load, which the input names', async () => {
     await withPage({}, async (page) => {
-      assert.deepEqual(await axeViolations(page), []);
+      // Records every change inside a live region, as a screen reader would hear it.
+      await page.evaluate(() => {
+        window.__announced = [];
+        const regions = [...document.querySelectorAll('[aria-live]')];
+        window.__liveAtLoad = regions.map((r) => r.id);
+        new MutationObserver((mutations) => {
+          for (const m of mutations) {
+            const node = m.target.nodeType === Node.ELEMENT_NODE ? m.target : m.target.parentElement;
+            const region = node && node.closest('[aria-live]');
+            if (region && region.textContent) {
+              window.__announced.push({ region: region.id, live: region.getAttribute('aria-live'), text: region.textContent });
+            }
+          }
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      const announced = () => page.evaluate(() => window.__announced);
+
       await page.click('#send-sms');
       await page.waitForSelector('#mobile[aria-invalid="true"]');
-      assert.deepEqual(await axeViolations(page), []);
-    });
-    await withPage({ path: '/?lang=en' }, async (page) => {
-      const id = await captchaId(page);
-      await fillForm(page, { mobile: newMobile(), imageCode: wrongAnswerFor(await answerFor(id)) });
-      await sendAndWait(page);
+      await page.route('**/passport/audio_code*', (route) => route.fulfill({ status: 503, body: '' }));
+      await fillForm(page, { mobile: newMobile(), imageCode: '' });
+      await listenWith(page);
+      await page.waitForSelector('#image-code[aria-invalid="true"]');
+      await page.unroute('**/passport/audio_code*');
+      await page.route('**/passport/sms_code', (route) => route.abort('internetdisconnected'));
+      await fillForm(page, { mobile: newMobile(), imageCode: '123456' });
+      await page.click('#send-sms');
       await page.waitForSelector('#form-status.is-error');
-      await waitForNewCaptcha(page, id);
-      assert.deepEqual(await axeViolations(page), []);
+
+      const expected = [
+        { region: 'mobile-error', text: '请输入手机号', input: '#mobile' },
+        { region: 'image-code-error', text: '语音验证码加载失败，请再点一次“听语音”，或换回图片验证码', input: '#image-code' },
+        { region: 'form-status', text: '网络连接失败，请检查网络后重试', input: null },
+      ];
+      const heard = await announced();
+      const liveAtLoad = await page.evaluate(() => window.__liveAtLoad);
+      for (const { region, text: message, input } of expected) {
+        assert.ok(liveAtLoad.includes(region), `${region} is a live region from the start`);
+        assert.ok(
+          heard.some((a) => a.region === region && a.live === 'polite' && a.text === message),
+          `"${message}" announced in ${region}; heard ${JSON.stringify(heard)}`,
+        );
+        if (input) {
+          const describedBy = (await page.getAttribute(input, 'aria-describedby')) || '';
+          assert.ok(describedBy.split(/\s+/).includes(region), `${input} is described by ${region}`);
+        }
+      }
+      assert.equal(await page.getAttribute('#form-status', 'role'), 'status');
     });
   });
 });
