@@ -40,6 +40,11 @@ test-contract:
 	test -x "$(SERVER_BIN)" || $(CARGO) build --locked -p passport-server --all-features
 	PASSPORT_SERVER_BIN="$(SERVER_BIN)" scripts/contract-check.sh 300
 
+## Every fuzz target of fuzz/ for 60 s (cargo-fuzz, libFuzzer, stable
+## toolchain, no sanitizer); prints exec/s and coverage. Not in `make test`.
+fuzz:
+	scripts/fuzz.sh 60
+
 ## Criterion benches (figures in docs/benchmarks.md).
 bench:
 	$(CARGO) bench --locked -p passport-captcha-render -p passport-captcha-audio -p passport-code-store -p passport-verify -p passport-server --all-features
