@@ -230,6 +230,10 @@ mod tests {
     use super::*;
     use crate::loopback::{Provider, Reply, closed_endpoint, message};
 
+    /// Twilio authenticates with HTTP Basic auth, the Account SID as user
+    /// name and the Auth Token as password
+    /// (<https://www.twilio.com/docs/errors/20003>), and takes `To`, `From`
+    /// and `Body` form-encoded (<https://www.twilio.com/docs/messaging/api/message-resource>).
     /// RFC 7617 basic auth and the form body on fixed inputs; expected
     /// value from python3 at dev time:
     /// `base64.b64encode(b"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:your_auth_token")`.

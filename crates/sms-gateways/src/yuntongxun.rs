@@ -227,8 +227,14 @@ mod tests {
     use super::*;
     use crate::loopback::{Provider, Reply, closed_endpoint, message};
 
-    /// The documented formulas on fixed inputs. Expected values from
-    /// python3 at dev time:
+    /// The documented formulas on fixed inputs. Yuntongxun's REST
+    /// documentation for template SMS, <https://doc.yuntongxun.com/p/5a533de33b8496dd00dce07c>
+    /// (section 1.3/1.4, as quoted in full at
+    /// <https://www.cnblogs.com/tyjs09/p/15684378.html>; page date not shown):
+    /// SigParameter = MD5(账户Id + 账户授权令牌 + 时间戳), "yyyyMMddHHmmss",
+    /// upper-case; Authorization = Base64(账户Id + ":" + 时间戳), the same
+    /// timestamp. The page publishes no worked example with outputs, so the
+    /// expected values are python3's, computed at dev time:
     /// `hashlib.md5((sid + tok + ts).encode()).hexdigest().upper()` and
     /// `base64.b64encode((sid + ":" + ts).encode())`.
     #[test]
