@@ -330,7 +330,7 @@ fn refusal(code: &str) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loopback::{Provider, Reply, closed_endpoint, message};
+    use crate::testing::{self, Provider, Reply, Sent, closed_endpoint, message};
 
     /// The CVM `DescribeInstances` request every revision of Tencent
     /// Cloud's "签名方法 v3" / "Signature v3" page signs (timestamp
@@ -475,57 +475,32 @@ mod tests {
         }
     }
 
-    /// Success body from the `SendSms` reference's example 1.
-    const OK_BODY: &str = r#"{"Response":{"SendStatusSet":[{"SerialNo":"5000:1045710669157053657849499619","PhoneNumber":"+8613812345678","Fee":1,"SessionContext":"test","Code":"Ok","Message":"send success","IsoCode":"CN"}],"RequestId":"a0aabda6-cf91-4f3e-a81f-9198114a2279"}}"#;
-
-    /// Re-derives the TC3 signature from the request as received, checks
-    /// the fields, and answers as Tencent does.
-    fn tencent(request: &crate::loopback::Request) -> Reply {
-        let h = |n: &str| request.headers.get(n).cloned().unwrap_or_default();
-        let timestamp: i64 = h("x-tc-timestamp").parse().unwrap();
-        let expected = tc3_sign(&Tc3Request {
-            secret_id: "AKIDtest",
-            secret_key: KEY,
-            service: "sms",
-            host: &h("host"),
-            action: &h("x-tc-action"),
-            sign_action: true,
-            timestamp,
-            payload: &request.body,
-        });
-        if h("authorization") != expected.authorization || h("content-type") != CONTENT_TYPE {
-            return Reply::Json(
-                200,
-                r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated. Please check your signature is correct."},"RequestId":"ed93f3cb-f35e-473f-b9f3-0d451b8b79c6"}}"#.to_owned(),
-            );
-        }
-        assert_eq!(
-            (request.method.as_str(), request.target.as_str()),
-            ("POST", "/")
-        );
-        assert_eq!(h("x-tc-version"), "2021-01-11");
-        assert_eq!(h("x-tc-region"), "ap-guangzhou");
-        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
-        assert_eq!(body["PhoneNumberSet"], json!(["+8613812345678"]));
-        assert_eq!(body["SmsSdkAppId"], "1400006666");
-        assert_eq!(body["SignName"], "腾讯云");
-        assert_eq!(body["TemplateId"], "1110");
-        assert_eq!(body["TemplateParamSet"], json!(["042042", "5"]));
-        Reply::Json(200, OK_BODY.to_owned())
+    /// The stand-in Tencent, holding the true key.
+    async fn provider() -> Provider {
+        Provider::start(testing::tencent(&config(String::new(), KEY))).await
     }
 
     #[tokio::test]
     async fn sends_a_signed_request_the_provider_accepts() {
-        let provider = Provider::start(tencent).await;
+        let provider = provider().await;
         let sender = TencentSender::new(&config(provider.endpoint(), KEY)).unwrap();
         sender.send(&message()).await.expect("sent");
-        assert_eq!(provider.requests().len(), 1);
+        assert_eq!(
+            provider.sent(),
+            [Sent {
+                to: "+8613812345678".to_owned(),
+                code: "042042".to_owned()
+            }]
+        );
+        let body: serde_json::Value = serde_json::from_slice(&provider.requests()[0].body).unwrap();
+        assert_eq!(body["TemplateParamSet"], json!(["042042", "5"]));
+        assert_eq!(body["SessionContext"], message().id);
         assert_eq!(sender.name(), "tencent");
     }
 
     #[tokio::test]
     async fn a_wrong_key_is_an_auth_refusal_inside_http_200() {
-        let provider = Provider::start(tencent).await;
+        let provider = provider().await;
         let sender = TencentSender::new(&config(provider.endpoint(), "wrong")).unwrap();
         let e = sender.send(&message()).await.unwrap_err();
         assert!(
@@ -538,7 +513,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_per_number_status_code_is_read() {
-        // `SendStatusSet[].Code` of a throttled number (error code list).
+        // `SendStatusSet[].Code` of a throttled number: the SendStatus
+        // fields of the SendSms reference with a code of its error list
+        // (<https://tencentcloud.com/document/api/382/40536>).
         let provider = Provider::start(|_| {
             Reply::Json(200, r#"{"Response":{"SendStatusSet":[{"SerialNo":"","PhoneNumber":"+8613812345678","Fee":0,"SessionContext":"","Code":"LimitExceeded.PhoneNumberDailyLimit","Message":"the number of SMS messages sent from a single mobile number every day exceeds the upper limit","IsoCode":"CN"}],"RequestId":"b5b93de7-4a0b-4d35-9d5b-cf9c0e0bd4ca"}}"#.to_owned())
         })

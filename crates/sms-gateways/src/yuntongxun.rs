@@ -225,7 +225,7 @@ fn refusal(code: &str) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loopback::{Provider, Reply, closed_endpoint, message};
+    use crate::testing::{self, Provider, Reply, Sent, closed_endpoint, message};
 
     /// The documented formulas on fixed inputs. Yuntongxun's REST
     /// documentation for template SMS, <https://doc.yuntongxun.com/p/5a533de33b8496dd00dce07c>
@@ -266,52 +266,35 @@ mod tests {
         }
     }
 
-    /// Re-derives `sig` from the received Authorization's timestamp and
-    /// answers with the documented bodies.
-    fn yuntongxun(request: &crate::loopback::Request) -> Reply {
-        let auth = BASE64
-            .decode(&request.headers["authorization"])
-            .map(|b| String::from_utf8(b).unwrap())
-            .unwrap();
-        let (sid, timestamp) = auth.split_once(':').unwrap();
-        assert_eq!(sid, SID);
-        assert_eq!(timestamp.len(), 14);
-        let expected = credentials(SID, TOKEN, timestamp);
-        let target = format!(
-            "/2013-12-26/Accounts/{SID}/SMS/TemplateSMS?sig={}",
-            expected.sig
+    /// The stand-in Yuntongxun, holding the true token.
+    async fn provider() -> Provider {
+        Provider::start(testing::yuntongxun(&config(String::new(), TOKEN))).await
+    }
+
+    #[tokio::test]
+    async fn sends_what_the_seed_sent() {
+        let provider = provider().await;
+        let sender = YuntongxunSender::new(&config(provider.endpoint(), TOKEN)).unwrap();
+        sender.send(&message()).await.expect("sent");
+        assert_eq!(
+            provider.sent(),
+            [Sent {
+                to: "13812345678".to_owned(),
+                code: "042042".to_owned()
+            }]
         );
-        if request.target != target {
-            return Reply::Json(
-                200,
-                r#"{"statusCode":"111109","statusMsg":"请求地址Sig校验失败"}"#.to_owned(),
-            );
-        }
-        assert_eq!(request.method, "POST");
-        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&provider.requests()[0].body).unwrap();
         assert_eq!(
             body,
             json!({"to": "13812345678", "appId": "8aaf07087f77bf96017f8ab4a2b30a53",
                    "templateId": "1", "datas": ["042042", "5"]})
         );
-        Reply::Json(
-            200,
-            r#"{"statusCode":"000000","templateSMS":{"smsMessageSid":"ff8080813c373cab013c94b0f0512345","dateCreated":"20130201155306"}}"#.to_owned(),
-        )
-    }
-
-    #[tokio::test]
-    async fn sends_what_the_seed_sent() {
-        let provider = Provider::start(yuntongxun).await;
-        let sender = YuntongxunSender::new(&config(provider.endpoint(), TOKEN)).unwrap();
-        sender.send(&message()).await.expect("sent");
-        assert_eq!(provider.requests().len(), 1);
         assert_eq!(sender.name(), "yuntongxun");
     }
 
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
-        let provider = Provider::start(yuntongxun).await;
+        let provider = provider().await;
         let e = YuntongxunSender::new(&config(provider.endpoint(), "wrong"))
             .unwrap()
             .send(&message())
