@@ -166,9 +166,17 @@ impl SmsSender for AliyunSender {
 }
 
 /// Aliyun wants mainland numbers as the bare 11 digits and others as the
-/// country code and number without `+` or `00`.
+/// country code and number without `+` or `00` (SendSms, `PhoneNumbers`:
+/// "国际/港澳台消息:国际区号+号码"). An E.164 mainland number is sent as
+/// the national digits, so it goes out as domestic SMS.
 fn aliyun_number(mobile: &str) -> String {
-    mobile.strip_prefix('+').unwrap_or(mobile).to_owned()
+    match mobile.strip_prefix('+') {
+        Some(international) => international
+            .strip_prefix("86")
+            .unwrap_or(international)
+            .to_owned(),
+        None => mobile.to_owned(),
+    }
 }
 
 /// What an ACS3 signature covers; generic over host, action and version so
@@ -388,6 +396,13 @@ mod tests {
              SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,\
              Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
         );
+    }
+
+    #[test]
+    fn numbers_go_out_as_aliyun_documents_them() {
+        assert_eq!(aliyun_number("13812345678"), "13812345678");
+        assert_eq!(aliyun_number("+8613812345678"), "13812345678");
+        assert_eq!(aliyun_number("+447700900123"), "447700900123");
     }
 
     #[test]

@@ -151,11 +151,15 @@ impl SmsSender for YuntongxunSender {
     }
 }
 
-/// Mainland numbers as the bare 11 digits; others with the `00` prefix the
-/// provider documents for international numbers.
+/// Mainland numbers as the bare 11 digits (an E.164 `+86` number too);
+/// others with the `00` prefix the provider documents for international
+/// numbers.
 fn yuntongxun_number(mobile: &str) -> String {
     match mobile.strip_prefix('+') {
-        Some(rest) => format!("00{rest}"),
+        Some(rest) => match rest.strip_prefix("86") {
+            Some(national) => national.to_owned(),
+            None => format!("00{rest}"),
+        },
         None => mobile.to_owned(),
     }
 }
@@ -321,6 +325,8 @@ mod tests {
         );
         assert!(matches!(outcome(200, b"<html>"), Err(SendError::Other(_))));
         assert_eq!(yuntongxun_number("+85212345678"), "0085212345678");
+        assert_eq!(yuntongxun_number("+8613812345678"), "13812345678");
+        assert_eq!(yuntongxun_number("13812345678"), "13812345678");
 
         let provider = Provider::start(|_| Reply::Hang).await;
         let e = YuntongxunSender::new(&config(provider.endpoint(), TOKEN))

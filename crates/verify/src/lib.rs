@@ -16,7 +16,7 @@ pub use policy::{Policy, PolicyError};
 pub use sender::{
     DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,
 };
-pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
+pub use types::{ClientIp, ImageCodeId, Mobile, MobileFormat, MobileRule, ParseError, SmsCode};
 
 pub use captcha_render::{Captcha, Renderer};
 pub use code_store::{CodeStore, SharedStore, StoreError};

@@ -29,6 +29,22 @@ fn defaults_parse_and_validate() {
 }
 
 #[test]
+fn the_mobile_format_comes_from_the_environment() {
+    let s = load(&[("PASSPORT__MOBILE__FORMAT", "e164")]).unwrap();
+    assert_eq!(s.mobile.format(), verify::MobileFormat::E164);
+    assert_eq!(s.mobile.pattern(), verify::MobileRule::DEFAULT_E164_PATTERN);
+    assert_eq!(
+        s.mobile.parse("0044 7700 900123").unwrap().as_str(),
+        "+447700900123"
+    );
+    let s = Settings::defaults();
+    assert_eq!(s.mobile.format(), verify::MobileFormat::Cn);
+    assert_eq!(s.mobile.pattern(), verify::MobileRule::DEFAULT_PATTERN);
+    let e = load(&[("PASSPORT__MOBILE__FORMAT", "uk")]).unwrap_err();
+    assert!(e.to_string().contains("mobile"), "{e}");
+}
+
+#[test]
 fn environment_overrides_nested_keys() {
     let s = load(&[
         ("PASSPORT__SERVER__PORT", "9000"),

@@ -280,3 +280,47 @@ async fn unknown_fields_are_ignored() {
         .await;
     assert_eq!(r.errno(), "0");
 }
+
+#[tokio::test]
+async fn every_spelling_of_one_number_shares_one_budget() {
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.mobile = verify::MobileRule::with_format(verify::MobileFormat::E164, "").unwrap();
+    })
+    .await;
+    assert_eq!(
+        app.captcha_then_sms("0044 7700-900123", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(app.last_code("+447700900123").len(), 6);
+    for (n, spelling) in ["+447700900123", "447700900123", "+44 7700 900 123"]
+        .into_iter()
+        .enumerate()
+    {
+        app.captcha_then_sms(spelling, &code_id(2 + n as u32))
+            .await
+            .assert_error(429, "4201");
+    }
+    assert_eq!(app.sender.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn mainland_prefixes_share_one_budget() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.captcha_then_sms("+86 138-0013-8000", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(app.last_code(MOBILE).len(), 6);
+    for (n, spelling) in ["008613800138000", "8613800138000", MOBILE]
+        .into_iter()
+        .enumerate()
+    {
+        app.captcha_then_sms(spelling, &code_id(2 + n as u32))
+            .await
+            .assert_error(429, "4201");
+    }
+}
