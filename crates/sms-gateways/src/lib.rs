@@ -52,5 +52,5 @@ pub mod yuntongxun;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use config::{BuildError, GatewaysConfig, SenderKind};
+pub use config::{BuildError, GatewaysConfig, SenderKind, TestNumber};
 pub use secret::Secret;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod keys;
 pub mod policy;
 pub mod sender;
+pub mod test_numbers;
 pub mod types;
 
 mod passport;
@@ -16,6 +17,7 @@ pub use policy::{Policy, PolicyError};
 pub use sender::{
     DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,
 };
+pub use test_numbers::TestNumbers;
 pub use types::{ClientIp, ImageCodeId, Mobile, MobileFormat, MobileRule, ParseError, SmsCode};
 
 pub use captcha_render::{Captcha, Renderer};

@@ -45,6 +45,30 @@ fn the_mobile_format_comes_from_the_environment() {
 }
 
 #[test]
+fn test_numbers_come_from_the_environment_and_are_checked() {
+    assert!(Settings::defaults().test_numbers().unwrap().is_empty());
+    let s = load(&[(
+        "PASSPORT__SMS__TEST_NUMBERS",
+        "13800000000:246810, +8613900000000:135790",
+    )])
+    .unwrap();
+    let numbers = s.test_numbers().unwrap();
+    assert_eq!(numbers.len(), 2);
+    let reviewer = s.mobile.parse("13900000000").unwrap();
+    assert_eq!(numbers.get(&reviewer).unwrap().as_str(), "135790");
+    for (value, why) in [
+        ("13800000000:2468", "six digits"),
+        ("12345:246810", "mobile rule"),
+        ("13800000000:246810,+8613800000000:135790", "twice"),
+    ] {
+        let e = load(&[("PASSPORT__SMS__TEST_NUMBERS", value)]).unwrap_err();
+        assert_eq!(e.key, "sms.test_numbers", "{value}: {e}");
+        assert!(e.reason.contains(why), "{value}: {e}");
+        assert!(!e.to_string().contains("2468"), "{e}");
+    }
+}
+
+#[test]
 fn environment_overrides_nested_keys() {
     let s = load(&[
         ("PASSPORT__SERVER__PORT", "9000"),

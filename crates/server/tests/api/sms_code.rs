@@ -324,3 +324,34 @@ async fn mainland_prefixes_share_one_budget() {
             .assert_error(429, "4201");
     }
 }
+
+#[tokio::test]
+async fn a_test_number_gets_its_fixed_code_and_no_sms() {
+    let key = "test-key-0123456789abcdef";
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.sms.test_numbers = vec!["+86 139 0000 0000:246810".parse().unwrap()];
+        s.verify_api.key = passport_server::configuration::Secret::new(key);
+    })
+    .await;
+    assert_eq!(
+        app.captcha_then_sms("13900000000", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(
+        app.sender.attempts(),
+        0,
+        "no gateway call for a test number"
+    );
+    let r = app
+        .request("POST", "/passport/sms_code/verify")
+        .header("Authorization", &format!("Bearer {key}"))
+        .json(&json!({"mobile": "13900000000", "sms_code": "246810"}))
+        .send()
+        .await;
+    assert_eq!((r.status, r.errno().as_str()), (200, "0"), "{}", r.text());
+    // Every other number is sent as before.
+    assert_eq!(app.captcha_then_sms(MOBILE, &code_id(2)).await.errno(), "0");
+    assert_eq!(app.sender.sent().len(), 1);
+}
