@@ -69,6 +69,25 @@ fn test_numbers_come_from_the_environment_and_are_checked() {
 }
 
 #[test]
+fn a_gateway_table_can_come_from_the_environment() {
+    let s = load(&[
+        ("PASSPORT__SMS__SENDER", "tencent"),
+        ("PASSPORT__SMS__TENCENT__SECRET_ID", "AKIDtest"),
+        ("PASSPORT__SMS__TENCENT__SECRET_KEY", "0123"),
+        ("PASSPORT__SMS__TENCENT__SDK_APP_ID", "1400006666"),
+        ("PASSPORT__SMS__TENCENT__SIGN_NAME", "Passport"),
+        ("PASSPORT__SMS__TENCENT__TEMPLATE_ID", "1110"),
+        ("PASSPORT__SMS__TENCENT__REGION", "ap-guangzhou"),
+    ])
+    .unwrap();
+    let t = s.sms.tencent.as_ref().expect("[sms.tencent]");
+    assert_eq!(t.sdk_app_id, "1400006666");
+    assert_eq!(t.endpoint, "https://sms.tencentcloudapi.com");
+    let e = load(&[("PASSPORT__SMS__SENDER", "tencent")]).unwrap_err();
+    assert_eq!(e.key, "sms.tencent", "{e}");
+}
+
+#[test]
 fn environment_overrides_nested_keys() {
     let s = load(&[
         ("PASSPORT__SERVER__PORT", "9000"),
