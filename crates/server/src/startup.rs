@@ -75,8 +75,17 @@ impl Application {
         let renderer =
             Renderer::new(settings.captcha.clone()).map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
         let metrics = Arc::new(Metrics::default());
+        let test_numbers = settings.test_numbers()?;
+        if !test_numbers.is_empty() {
+            tracing::warn!(
+                numbers = ?test_numbers.masked(),
+                "sms.test_numbers: these numbers get their fixed code and no SMS; \
+                 whoever knows one can sign in as it (app-store review and QA only)"
+            );
+        }
         let state = web::Data::new(AppState {
-            passport: Passport::new(store, sender, renderer, settings.limits.clone()),
+            passport: Passport::new(store, sender, renderer, settings.limits.clone())
+                .with_test_numbers(test_numbers),
             mobile_rule: settings.mobile.clone(),
             proxies: TrustedProxies::new(settings.trusted_proxies()),
             verify_key: Some(settings.verify_api.key.clone()).filter(|k| !k.is_empty()),

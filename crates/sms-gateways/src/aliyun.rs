@@ -166,9 +166,17 @@ impl SmsSender for AliyunSender {
 }
 
 /// Aliyun wants mainland numbers as the bare 11 digits and others as the
-/// country code and number without `+` or `00`.
+/// country code and number without `+` or `00` (SendSms, `PhoneNumbers`:
+/// "国际/港澳台消息:国际区号+号码"). An E.164 mainland number is sent as
+/// the national digits, so it goes out as domestic SMS.
 fn aliyun_number(mobile: &str) -> String {
-    mobile.strip_prefix('+').unwrap_or(mobile).to_owned()
+    match mobile.strip_prefix('+') {
+        Some(international) => international
+            .strip_prefix("86")
+            .unwrap_or(international)
+            .to_owned(),
+        None => mobile.to_owned(),
+    }
 }
 
 /// What an ACS3 signature covers; generic over host, action and version so
@@ -324,7 +332,7 @@ fn refusal(code: &str) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loopback::{Provider, Reply, closed_endpoint, message};
+    use crate::testing::{self, Provider, Reply, Sent, closed_endpoint, message};
 
     /// Aliyun's V3 signature document ("V3版本请求体&签名机制",
     /// <https://help.aliyun.com/document_detail/2593177.html>, updated
@@ -391,6 +399,13 @@ mod tests {
     }
 
     #[test]
+    fn numbers_go_out_as_aliyun_documents_them() {
+        assert_eq!(aliyun_number("13812345678"), "13812345678");
+        assert_eq!(aliyun_number("+8613812345678"), "13812345678");
+        assert_eq!(aliyun_number("+447700900123"), "447700900123");
+    }
+
+    #[test]
     fn the_query_is_rfc_3986_encoded() {
         let query = [("TemplateParam", r#"{"code":"042042"} 签"#.to_owned())];
         let signed = acs3_sign(&Acs3Request {
@@ -426,70 +441,39 @@ mod tests {
         }
     }
 
-    /// Decodes `%XX` of the received query, for the field checks.
-    fn decoded(raw: &str) -> String {
-        percent_encoding::percent_decode_str(raw)
-            .decode_utf8()
-            .unwrap()
-            .into_owned()
-    }
-
-    /// Re-derives the signature from the request as received and answers
-    /// with the bodies of the `SendSms` reference.
-    fn aliyun(request: &crate::loopback::Request) -> Reply {
-        let h = |n: &str| request.headers.get(n).cloned().unwrap_or_default();
-        let (path, query) = request.target.split_once('?').unwrap();
-        assert_eq!((request.method.as_str(), path), ("POST", "/"));
-        let pairs: Vec<(&str, String)> = query
-            .split('&')
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap();
-                (k, decoded(v))
-            })
-            .collect();
-        let expected = acs3_sign(&Acs3Request {
-            access_key_id: "LTAItest",
-            access_key_secret: SECRET,
-            method: &request.method,
-            host: &h("host"),
-            action: &h("x-acs-action"),
-            version: &h("x-acs-version"),
-            date: &h("x-acs-date"),
-            nonce: &h("x-acs-signature-nonce"),
-            query: &pairs,
-            payload: &request.body,
-        });
-        if h("authorization") != expected.authorization || query != expected.canonical_query {
-            return Reply::Json(
-                400,
-                r#"{"RequestId":"A7E1C0B4-3C5B-5B7E-8F0A-1E2D3C4B5A69","Message":"Specified signature is not matched with our calculation.","Recommend":"https://api.aliyun.com/troubleshoot","HostId":"dysmsapi.aliyuncs.com","Code":"SignatureDoesNotMatch"}"#.to_owned(),
-            );
-        }
-        let field = |k: &str| pairs.iter().find(|(n, _)| *n == k).unwrap().1.clone();
-        assert_eq!(h("x-acs-action"), "SendSms");
-        assert_eq!(h("x-acs-version"), "2017-05-25");
-        assert_eq!(field("PhoneNumbers"), "13812345678");
-        assert_eq!(field("SignName"), "阿里云短信测试");
-        assert_eq!(field("TemplateCode"), "SMS_154950909");
-        assert_eq!(field("TemplateParam"), r#"{"code":"042042"}"#);
-        Reply::Json(
-            200,
-            r#"{"Code":"OK","Message":"OK","BizId":"9006197469364984400","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990"}"#.to_owned(),
-        )
+    /// The stand-in Aliyun, holding the true secret.
+    async fn provider() -> Provider {
+        Provider::start(testing::aliyun(&config(String::new(), SECRET))).await
     }
 
     #[tokio::test]
     async fn sends_a_signed_request_the_provider_accepts() {
-        let provider = Provider::start(aliyun).await;
+        let provider = provider().await;
         let sender = AliyunSender::new(&config(provider.endpoint(), SECRET)).unwrap();
         sender.send(&message()).await.expect("sent");
-        assert_eq!(provider.requests().len(), 1);
+        assert_eq!(
+            provider.sent(),
+            [Sent {
+                to: "13812345678".to_owned(),
+                code: "042042".to_owned()
+            }]
+        );
+        let request = &provider.requests()[0];
+        let query = request.target.split_once('?').unwrap().1;
+        assert!(
+            query.contains("TemplateParam=%7B%22code%22%3A%22042042%22%7D"),
+            "{query}"
+        );
+        assert!(
+            query.contains(&format!("OutId={}", message().id)),
+            "{query}"
+        );
         assert_eq!(sender.name(), "aliyun");
     }
 
     #[tokio::test]
     async fn a_wrong_secret_is_an_auth_refusal() {
-        let provider = Provider::start(aliyun).await;
+        let provider = provider().await;
         let e = AliyunSender::new(&config(provider.endpoint(), "wrong"))
             .unwrap()
             .send(&message())
@@ -501,10 +485,13 @@ mod tests {
         );
         assert!(e.definitely_not_sent());
         assert_eq!(provider.requests().len(), 1);
+        assert!(provider.sent().is_empty());
     }
 
     #[tokio::test]
     async fn documented_refusals_and_ambiguous_answers() {
+        // `isv.BUSINESS_LIMIT_CONTROL` of the SendSms error code list, in
+        // the answer's Code/Message/RequestId fields.
         let provider = Provider::start(|_| {
             Reply::Json(200, r#"{"Message":"触发号码天级流控Permits:10","RequestId":"2184201F-BFB3-446B-B1F2-C746B7BF0657","Code":"isv.BUSINESS_LIMIT_CONTROL"}"#.to_owned())
         })

@@ -181,8 +181,9 @@ where
 }
 
 /// `+86` in front of a national mainland number; an E.164 number as it is.
-/// [`verify::Mobile`] holds what the mobile rule accepted with `+86`
-/// stripped: national digits by default, `+<cc>...` under an E.164 pattern.
+/// [`verify::Mobile`] holds the canonical form: national digits under
+/// `mobile.format = "cn"`, `+<cc>...` under `"e164"` (or a `cn` pattern that
+/// admits `+`).
 pub(crate) fn e164(mobile: &str) -> String {
     if mobile.starts_with('+') {
         mobile.to_owned()

@@ -49,10 +49,8 @@ pub mod webhook;
 #[cfg(feature = "yuntongxun")]
 pub mod yuntongxun;
 
-#[cfg(test)]
-// Each gateway's tests use a part of the stand-in provider.
-#[allow(dead_code)]
-mod loopback;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 
-pub use config::{BuildError, GatewaysConfig, SenderKind};
+pub use config::{BuildError, GatewaysConfig, SenderKind, TestNumber};
 pub use secret::Secret;

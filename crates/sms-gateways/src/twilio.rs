@@ -228,8 +228,12 @@ fn refusal(code: u32) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loopback::{Provider, Reply, closed_endpoint, message};
+    use crate::testing::{self, Provider, Reply, Sent, closed_endpoint, message};
 
+    /// Twilio authenticates with HTTP Basic auth, the Account SID as user
+    /// name and the Auth Token as password
+    /// (<https://www.twilio.com/docs/errors/20003>), and takes `To`, `From`
+    /// and `Body` form-encoded (<https://www.twilio.com/docs/messaging/api/message-resource>).
     /// RFC 7617 basic auth and the form body on fixed inputs; expected
     /// value from python3 at dev time:
     /// `base64.b64encode(b"ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:your_auth_token")`.
@@ -264,41 +268,34 @@ mod tests {
         }
     }
 
-    fn twilio(request: &crate::loopback::Request) -> Reply {
-        if request.headers.get("authorization") != Some(&basic_auth(SID, TOKEN)) {
-            return Reply::Json(
-                401,
-                r#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#.to_owned(),
-            );
-        }
-        assert_eq!(request.method, "POST");
-        assert_eq!(
-            request.target,
-            format!("/2010-04-01/Accounts/{SID}/Messages.json")
-        );
-        assert_eq!(
-            std::str::from_utf8(&request.body).unwrap(),
-            "To=%2B8613812345678&From=%2B15005550006&Body=Code%20042042%2C%20valid%205%20min"
-        );
-        Reply::Json(
-            201,
-            r#"{"sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "queued", "to": "+8613812345678", "from": "+15005550006", "error_code": null}"#.to_owned(),
-        )
+    /// The stand-in Twilio, holding the true token.
+    async fn provider() -> Provider {
+        Provider::start(testing::twilio(&config(String::new(), TOKEN))).await
     }
 
     #[tokio::test]
     async fn sends_a_form_with_basic_auth() {
-        let provider = Provider::start(twilio).await;
+        let provider = provider().await;
         let sender = TwilioSender::new(&config(provider.endpoint(), TOKEN)).unwrap();
         sender.send(&message()).await.expect("sent");
-        assert_eq!(provider.requests().len(), 1);
+        assert_eq!(
+            provider.sent(),
+            [Sent {
+                to: "+8613812345678".to_owned(),
+                code: "042042".to_owned()
+            }]
+        );
+        assert_eq!(
+            std::str::from_utf8(&provider.requests()[0].body).unwrap(),
+            "To=%2B8613812345678&From=%2B15005550006&Body=Code%20042042%2C%20valid%205%20min"
+        );
         assert_eq!(sender.name(), "twilio");
         assert!(!format!("{sender:?}").contains(TOKEN));
     }
 
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
-        let provider = Provider::start(twilio).await;
+        let provider = provider().await;
         let e = TwilioSender::new(&config(provider.endpoint(), "wrong"))
             .unwrap()
             .send(&message())

@@ -5,6 +5,7 @@ pub mod error;
 pub mod keys;
 pub mod policy;
 pub mod sender;
+pub mod test_numbers;
 pub mod types;
 
 mod passport;
@@ -16,7 +17,8 @@ pub use policy::{Policy, PolicyError};
 pub use sender::{
     DiscardSender, LogSender, RecordingSender, RefusalKind, SendError, SmsMessage, SmsSender,
 };
-pub use types::{ClientIp, ImageCodeId, Mobile, MobileRule, ParseError, SmsCode};
+pub use test_numbers::TestNumbers;
+pub use types::{ClientIp, ImageCodeId, Mobile, MobileFormat, MobileRule, ParseError, SmsCode};
 
 pub use captcha_render::{Captcha, Renderer};
 pub use code_store::{CodeStore, SharedStore, StoreError};

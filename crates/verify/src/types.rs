@@ -55,16 +55,21 @@ impl std::fmt::Display for ImageCodeId {
     }
 }
 
-/// A mobile number that matched a [`MobileRule`] (`+86` stripped).
+/// A mobile number that matched a [`MobileRule`], in its canonical form:
+/// the national digits under [`MobileFormat::Cn`] (`13812345678`), `+` and
+/// the digits under [`MobileFormat::E164`] (`+447700900123`). Every spelling
+/// of one number parses to the same value, so one phone has one key
+/// (`SMS_<mobile>`) and one budget; parsing [`Mobile::as_str`] again gives
+/// the same `Mobile`.
 ///
 /// Its `Debug` and `Display` forms are masked (`138****5678`) so a number
 /// never reaches a log line whole by accident; [`Mobile::as_str`] gives the
-/// number itself.
+/// canonical number itself.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Mobile(String);
 
 impl Mobile {
-    /// The number as stored in keys (`SMS_<mobile>`).
+    /// The canonical number, as stored in keys (`SMS_<mobile>`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -87,41 +92,55 @@ impl std::fmt::Debug for Mobile {
     }
 }
 
+// Masked rather than canonical: `%mobile` in a log line must not print a
+// number whole. The canonical form is `as_str()`.
 impl std::fmt::Display for Mobile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.masked())
     }
 }
 
-/// The pattern a mobile number must match (default: mainland China).
+/// How numbers are written and keyed: the `[mobile]` table's `format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MobileFormat {
+    /// `"cn"` (the default): mainland China numbers, keyed by their national
+    /// digits. A `+86`, `0086` or `86` in front is dropped.
+    #[default]
+    Cn,
+    /// `"e164"`: international numbers, keyed as `+<country code><number>`
+    /// (at most 15 digits). The country code may follow `+`, `00` or nothing:
+    /// `+447700900123`, `00447700900123` and `447700900123` are one number.
+    /// A number without its country code is read as if it had one, so a
+    /// mainland user types `86...` or `+86...`.
+    E164,
+}
+
+/// Which mobile numbers are accepted, and how they are normalised.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(try_from = "MobileTable")]
 pub struct MobileRule {
+    format: MobileFormat,
     pattern: String,
     regex: Regex,
 }
 
-/// The `[mobile]` config table: `pattern`, the regular expression numbers
-/// must match (default `^1[3-9]\d{9}$`).
-#[derive(serde::Deserialize)]
+/// The `[mobile]` config table: `format` (`"cn"` or `"e164"`, default
+/// `"cn"`) and `pattern`, the regular expression a number's canonical form
+/// must match (empty: the format's own, [`MobileRule::DEFAULT_PATTERN`] or
+/// [`MobileRule::DEFAULT_E164_PATTERN`]).
+#[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 struct MobileTable {
+    format: MobileFormat,
     pattern: String,
-}
-
-impl Default for MobileTable {
-    fn default() -> Self {
-        Self {
-            pattern: MobileRule::DEFAULT_PATTERN.to_owned(),
-        }
-    }
 }
 
 impl TryFrom<MobileTable> for MobileRule {
     type Error = String;
 
     fn try_from(table: MobileTable) -> Result<Self, Self::Error> {
-        MobileRule::new(&table.pattern).map_err(|e| format!("pattern: {e}"))
+        MobileRule::with_format(table.format, &table.pattern).map_err(|e| format!("pattern: {e}"))
     }
 }
 
@@ -130,15 +149,24 @@ static DEFAULT_RULE: LazyLock<MobileRule> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("the default mobile pattern compiles: {e}"))
 });
 
+/// Typed between the digits and dropped: `138 1234 5678`, `+44 7700-900123`.
+const SEPARATORS: [char; 2] = [' ', '-'];
+
 impl MobileRule {
-    /// The default pattern, `^1[3-9]\d{9}$` (ASCII digits only).
+    /// The default pattern of [`MobileFormat::Cn`], `^1[3-9]\d{9}$` (ASCII
+    /// digits only).
     pub const DEFAULT_PATTERN: &'static str = r"^1[3-9]\d{9}$";
 
-    /// The longest raw input looked at; anything longer is refused before
-    /// the regex runs.
-    pub const MAX_LEN: usize = 20;
+    /// The default pattern of [`MobileFormat::E164`]: `+`, a country code
+    /// that does not start with 0, 8 to 15 digits in all.
+    pub const DEFAULT_E164_PATTERN: &'static str = r"^\+[1-9]\d{7,14}$";
 
-    /// Builds a rule from a regular expression over ASCII digits.
+    /// The longest raw input looked at (separators included); anything
+    /// longer is refused before the regex runs.
+    pub const MAX_LEN: usize = 32;
+
+    /// A [`MobileFormat::Cn`] rule from a regular expression over ASCII
+    /// digits.
     ///
     /// The pattern must match the whole number: it is anchored at both ends
     /// whether or not it says `^...$` itself. Whatever it allows, a number
@@ -147,6 +175,18 @@ impl MobileRule {
         if pattern.is_empty() {
             return Err(ParseError::Missing("mobile_pattern"));
         }
+        Self::with_format(MobileFormat::Cn, pattern)
+    }
+
+    /// A rule for `format`; an empty `pattern` is the format's default. The
+    /// pattern is matched against the canonical form (`+447700900123` under
+    /// [`MobileFormat::E164`]).
+    pub fn with_format(format: MobileFormat, pattern: &str) -> Result<Self, ParseError> {
+        let pattern = match (pattern, format) {
+            ("", MobileFormat::Cn) => Self::DEFAULT_PATTERN,
+            ("", MobileFormat::E164) => Self::DEFAULT_E164_PATTERN,
+            (p, _) => p,
+        };
         // Byte-oriented and Unicode off: `\d` and `[0-9]` mean ASCII digits
         // (numbers are checked to be ASCII before matching anyway), and no
         // Unicode tables are needed.
@@ -158,17 +198,24 @@ impl MobileRule {
             .build()
             .map_err(|_| ParseError::Malformed("mobile_pattern"))?;
         Ok(Self {
+            format,
             pattern: pattern.to_owned(),
             regex,
         })
     }
 
-    /// The pattern as configured.
+    /// The pattern in force (the format's default when none was given).
     pub fn pattern(&self) -> &str {
         &self.pattern
     }
 
-    /// Parses a mobile number (an optional `+86` prefix is accepted and stripped).
+    /// The format numbers are read in.
+    pub fn format(&self) -> MobileFormat {
+        self.format
+    }
+
+    /// Parses a mobile number into its canonical form (see [`MobileFormat`]);
+    /// spaces and hyphens between the digits are dropped.
     ///
     /// Empty → [`ParseError::Missing`]; anything else that is not a number
     /// the rule allows → [`ParseError::InvalidMobile`].
@@ -179,17 +226,61 @@ impl MobileRule {
         if raw.len() > Self::MAX_LEN {
             return Err(ParseError::InvalidMobile);
         }
-        let number = raw.strip_prefix("+86").unwrap_or(raw);
+        let number: String = raw.chars().filter(|c| !SEPARATORS.contains(c)).collect();
+        let (plus, digits) = match number.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, number.as_str()),
+        };
         // Checked before the regex: `\d` is Unicode-aware by default and
         // would accept full-width or Arabic-Indic digits.
-        let digits = number.strip_prefix('+').unwrap_or(number);
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ParseError::InvalidMobile);
         }
-        if !self.regex.is_match(number.as_bytes()) {
+        let canonical = match self.format {
+            MobileFormat::Cn => self.national(plus, digits),
+            MobileFormat::E164 => Self::international(plus, digits),
+        }
+        .ok_or(ParseError::InvalidMobile)?;
+        if !self.regex.is_match(canonical.as_bytes()) {
             return Err(ParseError::InvalidMobile);
         }
-        Ok(Mobile(number.to_owned()))
+        Ok(Mobile(canonical))
+    }
+
+    /// The national form: `+86` always dropped (as before), `0086` and `86`
+    /// when what follows is a number the pattern allows, so each spelling of
+    /// a mainland number is one key. Another `+<cc>` stays as typed, for
+    /// patterns that admit it.
+    fn national(&self, plus: bool, digits: &str) -> Option<String> {
+        if plus {
+            return match digits.strip_prefix("86") {
+                Some("") => None,
+                Some(national) => Some(national.to_owned()),
+                None => Some(format!("+{digits}")),
+            };
+        }
+        for prefix in ["0086", "86"] {
+            if let Some(national) = digits.strip_prefix(prefix)
+                && !national.is_empty()
+                && self.regex.is_match(national.as_bytes())
+            {
+                return Some(national.to_owned());
+            }
+        }
+        Some(digits.to_owned())
+    }
+
+    /// `+<country code><number>`: after `+`, after `00`, or the bare digits.
+    fn international(plus: bool, digits: &str) -> Option<String> {
+        let digits = match digits.strip_prefix("00") {
+            Some(rest) if !plus => rest,
+            _ => digits,
+        };
+        // E.164: at most 15 digits, and no country code starts with 0.
+        if digits.is_empty() || digits.len() > 15 || digits.starts_with('0') {
+            return None;
+        }
+        Some(format!("+{digits}"))
     }
 }
 

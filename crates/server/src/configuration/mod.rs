@@ -18,7 +18,7 @@ use code_store::{MemoryConfig, RedisConfig};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use sms_gateways::GatewaysConfig;
-use verify::{Lang, MobileRule, Policy};
+use verify::{Lang, MobileRule, Policy, SmsCode, TestNumbers};
 
 use crate::client_ip::IpNet;
 
@@ -296,7 +296,36 @@ impl Settings {
         Ok(())
     }
 
+    /// `sms.test_numbers`, parsed with the mobile rule into canonical
+    /// numbers (checked at load, so this cannot fail on loaded settings).
+    pub fn test_numbers(&self) -> Result<TestNumbers, ConfigError> {
+        let key = "sms.test_numbers";
+        let mut numbers = TestNumbers::new();
+        for entry in &self.sms.test_numbers {
+            // The number is named masked; the code never.
+            let mobile = self
+                .mobile
+                .parse(&entry.mobile)
+                .map_err(|_| ConfigError::new(key, "a number the mobile rule does not accept"))?;
+            let code = SmsCode::parse(&entry.code).map_err(|_| {
+                ConfigError::new(
+                    key,
+                    format!("the code of {} is not six digits", mobile.masked()),
+                )
+            })?;
+            if numbers.get(&mobile).is_some() {
+                return Err(ConfigError::new(
+                    key,
+                    format!("{} is listed twice", mobile.masked()),
+                ));
+            }
+            numbers.insert(mobile, code);
+        }
+        Ok(numbers)
+    }
+
     fn validate_sms(&self) -> Result<(), ConfigError> {
+        self.test_numbers()?;
         // Building checks the chosen gateway's table (and reads its `*_file`
         // secrets) without sending anything.
         self.sms.build().map(drop).map_err(|e| match e {

@@ -29,6 +29,65 @@ fn defaults_parse_and_validate() {
 }
 
 #[test]
+fn the_mobile_format_comes_from_the_environment() {
+    let s = load(&[("PASSPORT__MOBILE__FORMAT", "e164")]).unwrap();
+    assert_eq!(s.mobile.format(), verify::MobileFormat::E164);
+    assert_eq!(s.mobile.pattern(), verify::MobileRule::DEFAULT_E164_PATTERN);
+    assert_eq!(
+        s.mobile.parse("0044 7700 900123").unwrap().as_str(),
+        "+447700900123"
+    );
+    let s = Settings::defaults();
+    assert_eq!(s.mobile.format(), verify::MobileFormat::Cn);
+    assert_eq!(s.mobile.pattern(), verify::MobileRule::DEFAULT_PATTERN);
+    let e = load(&[("PASSPORT__MOBILE__FORMAT", "uk")]).unwrap_err();
+    assert!(e.to_string().contains("mobile"), "{e}");
+}
+
+#[test]
+fn test_numbers_come_from_the_environment_and_are_checked() {
+    assert!(Settings::defaults().test_numbers().unwrap().is_empty());
+    let s = load(&[(
+        "PASSPORT__SMS__TEST_NUMBERS",
+        "13800000000:246810, +8613900000000:135790",
+    )])
+    .unwrap();
+    let numbers = s.test_numbers().unwrap();
+    assert_eq!(numbers.len(), 2);
+    let reviewer = s.mobile.parse("13900000000").unwrap();
+    assert_eq!(numbers.get(&reviewer).unwrap().as_str(), "135790");
+    for (value, why) in [
+        ("13800000000:2468", "six digits"),
+        ("12345:246810", "mobile rule"),
+        ("13800000000:246810,+8613800000000:135790", "twice"),
+    ] {
+        let e = load(&[("PASSPORT__SMS__TEST_NUMBERS", value)]).unwrap_err();
+        assert_eq!(e.key, "sms.test_numbers", "{value}: {e}");
+        assert!(e.reason.contains(why), "{value}: {e}");
+        assert!(!e.to_string().contains("2468"), "{e}");
+    }
+}
+
+#[test]
+fn a_gateway_table_can_come_from_the_environment() {
+    let s = load(&[
+        ("PASSPORT__SMS__SENDER", "tencent"),
+        ("PASSPORT__SMS__TENCENT__SECRET_ID", "AKIDtest"),
+        ("PASSPORT__SMS__TENCENT__SECRET_KEY", "0123"),
+        ("PASSPORT__SMS__TENCENT__SDK_APP_ID", "1400006666"),
+        ("PASSPORT__SMS__TENCENT__SIGN_NAME", "Passport"),
+        ("PASSPORT__SMS__TENCENT__TEMPLATE_ID", "1110"),
+        ("PASSPORT__SMS__TENCENT__REGION", "ap-guangzhou"),
+    ])
+    .unwrap();
+    let t = s.sms.tencent.as_ref().expect("[sms.tencent]");
+    assert_eq!(t.sdk_app_id, "1400006666");
+    assert_eq!(t.endpoint, "https://sms.tencentcloudapi.com");
+    let e = load(&[("PASSPORT__SMS__SENDER", "tencent")]).unwrap_err();
+    assert_eq!(e.key, "sms.tencent", "{e}");
+}
+
+#[test]
 fn environment_overrides_nested_keys() {
     let s = load(&[
         ("PASSPORT__SERVER__PORT", "9000"),

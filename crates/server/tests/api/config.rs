@@ -218,3 +218,30 @@ fn config_dir_and_env_file_layer_under_the_environment() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("captcha.width"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn test_numbers_are_announced_at_warn_on_start_up() {
+    // The port is taken, so the server stops right after building its
+    // state: what it logged up to then is all there is to read.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = passport(&[
+        ("PASSPORT__SERVER__PORT", port.as_str()),
+        ("PASSPORT__SERVER__METRICS_ADDR", ""),
+        ("PASSPORT__SMS__TEST_NUMBERS", "13800000000:246810"),
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("sms.test_numbers"))
+        .unwrap_or_else(|| panic!("no start-up warning: {log}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("138****0000"), "{line}");
+    assert!(
+        !log.contains("246810") && !log.contains("13800000000"),
+        "{log}"
+    );
+}

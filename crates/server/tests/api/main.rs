@@ -7,6 +7,7 @@ mod audio_code;
 mod client_ip;
 mod config;
 mod contract;
+mod gateways;
 mod hardening;
 mod helpers;
 mod image_code;

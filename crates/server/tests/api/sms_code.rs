@@ -280,3 +280,78 @@ async fn unknown_fields_are_ignored() {
         .await;
     assert_eq!(r.errno(), "0");
 }
+
+#[tokio::test]
+async fn every_spelling_of_one_number_shares_one_budget() {
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.mobile = verify::MobileRule::with_format(verify::MobileFormat::E164, "").unwrap();
+    })
+    .await;
+    assert_eq!(
+        app.captcha_then_sms("0044 7700-900123", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(app.last_code("+447700900123").len(), 6);
+    for (n, spelling) in ["+447700900123", "447700900123", "+44 7700 900 123"]
+        .into_iter()
+        .enumerate()
+    {
+        app.captcha_then_sms(spelling, &code_id(2 + n as u32))
+            .await
+            .assert_error(429, "4201");
+    }
+    assert_eq!(app.sender.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn mainland_prefixes_share_one_budget() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.captcha_then_sms("+86 138-0013-8000", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(app.last_code(MOBILE).len(), 6);
+    for (n, spelling) in ["008613800138000", "8613800138000", MOBILE]
+        .into_iter()
+        .enumerate()
+    {
+        app.captcha_then_sms(spelling, &code_id(2 + n as u32))
+            .await
+            .assert_error(429, "4201");
+    }
+}
+
+#[tokio::test]
+async fn a_test_number_gets_its_fixed_code_and_no_sms() {
+    let key = "test-key-0123456789abcdef";
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.sms.test_numbers = vec!["+86 139 0000 0000:246810".parse().unwrap()];
+        s.verify_api.key = passport_server::configuration::Secret::new(key);
+    })
+    .await;
+    assert_eq!(
+        app.captcha_then_sms("13900000000", &code_id(1))
+            .await
+            .errno(),
+        "0"
+    );
+    assert_eq!(
+        app.sender.attempts(),
+        0,
+        "no gateway call for a test number"
+    );
+    let r = app
+        .request("POST", "/passport/sms_code/verify")
+        .header("Authorization", &format!("Bearer {key}"))
+        .json(&json!({"mobile": "13900000000", "sms_code": "246810"}))
+        .send()
+        .await;
+    assert_eq!((r.status, r.errno().as_str()), (200, "0"), "{}", r.text());
+    // Every other number is sent as before.
+    assert_eq!(app.captcha_then_sms(MOBILE, &code_id(2)).await.errno(), "0");
+    assert_eq!(app.sender.sent().len(), 1);
+}

@@ -501,6 +501,46 @@ pub async fn junk_typed_text_makes_no_store_call(b: Backend) {
     assert_eq!(h.store_calls(), 0);
 }
 
+pub async fn a_test_number_gets_its_fixed_code_and_no_sms(b: Backend) {
+    let policy = verify::Policy {
+        sms_global_per_hour: 1,
+        sms_interval: Duration::from_secs(60),
+        ..no_limits()
+    };
+    let h = Harness::new(b, "test_number", policy.clone());
+    let reviewer = mobile("13800000000");
+    let mut numbers = verify::TestNumbers::new();
+    numbers.insert(reviewer.clone(), SmsCode::parse("246810").unwrap());
+    let passport = h.passport_with(policy).with_test_numbers(numbers);
+    h.send_via(&passport, &reviewer, &ip(1))
+        .await
+        .expect("send");
+    assert_eq!(h.sender.attempts(), 0, "no gateway call for a test number");
+    // The per-mobile limits still hold for it.
+    assert_limited(
+        h.send_via(&passport, &reviewer, &ip(1)).await,
+        Limit::SmsInterval,
+        Duration::from_secs(60),
+    );
+    let wrong = passport
+        .check_sms_code(&reviewer, &SmsCode::parse("000000").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(wrong, VerifyError::SmsCodeWrong { .. }),
+        "{wrong:?}"
+    );
+    passport
+        .check_sms_code(&reviewer, &SmsCode::parse("246810").unwrap())
+        .await
+        .expect("the fixed code is accepted");
+    // It took nothing of the global cap: a real number still gets its SMS.
+    let other = mobile("13812345678");
+    h.send_via(&passport, &other, &ip(1)).await.expect("send");
+    assert_eq!(h.sender.sent().len(), 1);
+    assert_ne!(h.last_code(&other).as_str(), "246810");
+}
+
 /// Instantiates each test above once per store.
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
@@ -546,6 +586,7 @@ suite!(
     store_down_fails_closed,
     a_send_is_four_store_calls_at_most,
     junk_typed_text_makes_no_store_call,
+    a_test_number_gets_its_fixed_code_and_no_sms,
 );
 
 /// Expiry on the memory store, in paused time.

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use verify::{ClientIp, ImageCodeId, MobileRule, ParseError, SmsCode};
+use verify::{ClientIp, ImageCodeId, MobileFormat, MobileRule, ParseError, SmsCode};
 
 /// The junk every parser must refuse.
 fn junk() -> Vec<String> {
@@ -85,7 +85,10 @@ fn mobile_rule_is_anchored_and_ascii() {
     // A permissive pattern cannot let non-digits into a key.
     let any = MobileRule::new(".+").unwrap();
     assert!(any.parse("4915112345678").is_ok());
-    assert_eq!(any.parse("12 34"), Err(ParseError::InvalidMobile));
+    // Spaces and hyphens are dropped, never kept in a key.
+    assert_eq!(any.parse("12 34").unwrap().as_str(), "1234");
+    assert_eq!(any.parse("12a34"), Err(ParseError::InvalidMobile));
+    assert_eq!(any.parse("12\t34"), Err(ParseError::InvalidMobile));
     assert_eq!(any.parse("١٢٣"), Err(ParseError::InvalidMobile));
     // E.164 elsewhere: a leading `+` is kept when the pattern allows it.
     let e164 = MobileRule::new(r"\+\d{8,15}").unwrap();
@@ -158,4 +161,100 @@ fn client_ip_limit_key() {
     assert_ne!(a.limit_key(), c.limit_key());
     let mapped = ClientIp(IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped()));
     assert_eq!(mapped.limit_key(), v4.limit_key());
+}
+
+#[test]
+fn every_spelling_of_a_mainland_number_is_one_key() {
+    let rule = MobileRule::default();
+    for raw in [
+        "13812345678",
+        "+8613812345678",
+        "008613812345678",
+        "8613812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "0086-138-1234-5678",
+    ] {
+        assert_eq!(rule.parse(raw).unwrap().as_str(), "13812345678", "{raw}");
+    }
+    for raw in [
+        "86",
+        "+86",
+        "0086",
+        "00861381234567",
+        "8612812345678",
+        "-",
+        "  ",
+    ] {
+        assert_eq!(rule.parse(raw), Err(ParseError::InvalidMobile), "{raw}");
+    }
+}
+
+#[test]
+fn e164_spellings_of_one_number_are_one_key() {
+    let rule = MobileRule::with_format(MobileFormat::E164, "").unwrap();
+    assert_eq!(rule.format(), MobileFormat::E164);
+    assert_eq!(rule.pattern(), MobileRule::DEFAULT_E164_PATTERN);
+    for raw in [
+        "+447700900123",
+        "447700900123",
+        "00447700900123",
+        "+44 7700 900123",
+        "+44-7700-900-123",
+        "0044 7700 900 123",
+    ] {
+        assert_eq!(rule.parse(raw).unwrap().as_str(), "+447700900123", "{raw}");
+    }
+    assert_eq!(
+        rule.parse("+86 138 1234 5678").unwrap().as_str(),
+        "+8613812345678"
+    );
+    for raw in [
+        "+0447700900123",    // no country code starts with 0
+        "+4477009001234567", // 16 digits: longer than E.164 allows
+        "+44",               // too short for the default pattern
+        "++447700900123",
+        "+44 7700 900123x",
+        "０４４７７００９００１２３",
+    ] {
+        assert_eq!(rule.parse(raw), Err(ParseError::InvalidMobile), "{raw}");
+    }
+}
+
+#[test]
+fn the_canonical_form_parses_to_itself() {
+    let cn = MobileRule::default();
+    let e164 = MobileRule::with_format(MobileFormat::E164, "").unwrap();
+    for (rule, raw) in [
+        (&cn, "0086 138-1234-5678"),
+        (&cn, "+8613812345678"),
+        (&e164, "00447700900123"),
+        (&e164, "1 415 555 2671"),
+    ] {
+        let once = rule.parse(raw).unwrap();
+        assert_eq!(rule.parse(once.as_str()).unwrap(), once, "{raw}");
+    }
+}
+
+#[test]
+fn the_mobile_table_names_the_format() {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        mobile: MobileRule,
+    }
+    let parse = |json: &str| serde_json::from_str::<Config>(json).map(|c| c.mobile);
+    let rule = parse(r#"{"mobile": {"format": "e164"}}"#).unwrap();
+    assert_eq!(
+        rule.parse("0044 7700 900123").unwrap().as_str(),
+        "+447700900123"
+    );
+    let rule = parse(r#"{"mobile": {"format": "cn", "pattern": ""}}"#).unwrap();
+    assert_eq!(rule.pattern(), MobileRule::DEFAULT_PATTERN);
+    assert_eq!(
+        parse(r#"{"mobile": {}}"#).unwrap().format(),
+        MobileFormat::Cn
+    );
+    assert!(parse(r#"{"mobile": {"format": "E164"}}"#).is_err());
+    assert!(parse(r#"{"mobile": {"format": "e164", "pattern": "("}}"#).is_err());
 }
