@@ -10,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # The test kit makes its TLS certificates with the openssl CLI.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The contract check: schemathesis in a private virtualenv, curl to wait for the server.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-test-deps: installing ${missing[*]} with apt-get"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
