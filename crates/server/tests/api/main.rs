@@ -14,6 +14,7 @@ mod image_code;
 mod openapi;
 mod redis;
 mod routing;
+mod scale_out;
 mod shutdown;
 mod sms_code;
 mod verify_endpoint;
