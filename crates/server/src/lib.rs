@@ -3,6 +3,7 @@
 pub mod cli;
 mod client_ip;
 pub mod configuration;
+mod connections;
 mod deadline;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

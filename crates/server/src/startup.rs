@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header;
+use actix_web::dev::{Extensions, Server, ServerHandle};
+use actix_web::http::{KeepAlive, header};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -16,6 +16,7 @@ use verify::{Passport, Renderer, SmsSender};
 
 use crate::client_ip::TrustedProxies;
 use crate::configuration::{Backend, Settings};
+use crate::connections::{ConnectionCaps, RESERVED_DESCRIPTORS};
 use crate::deadline::{BodyDeadline, body_deadline};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
@@ -102,6 +103,22 @@ impl Application {
         let deadline = web::Data::new(BodyDeadline(Duration::from_millis(
             settings.server.body_timeout_ms,
         )));
+        let max_connections = settings.max_connections();
+        let caps = Arc::new(ConnectionCaps::new(
+            settings.server.max_connections_per_ip,
+            max_connections,
+            TrustedProxies::new(settings.trusted_proxies()),
+            settings.messages.default_lang,
+            settings.compat.errors_as_200,
+        ));
+        let on_connect = {
+            let caps = Arc::clone(&caps);
+            move |io: &dyn std::any::Any, data: &mut Extensions| caps.on_connect(io, data)
+        };
+        let keep_alive = match settings.server.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        };
         let mut server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
@@ -116,6 +133,13 @@ impl Application {
                 .configure(|cfg| routes::configure(cfg, &table));
             app.default_service(web::to(fallback::serve_page_or_not_found))
         })
+        .on_connect(on_connect)
+        .keep_alive(keep_alive)
+        .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
+        // actix's own cap is per worker and stops accepting when reached:
+        // set above ours, so that ours (which answers and goes on accepting)
+        // acts first.
+        .max_connections(max_connections.saturating_add(RESERVED_DESCRIPTORS))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
@@ -125,7 +149,7 @@ impl Application {
         let (metrics_port, metrics_server) = match settings.server.metrics_addr.as_str() {
             "" => (None, None),
             addr => {
-                let (port, server) = serve_metrics(addr, metrics)?;
+                let (port, server) = serve_metrics(addr, metrics, Arc::clone(&caps))?;
                 (Some(port), Some(server))
             }
         };
@@ -200,14 +224,20 @@ impl StopHandle {
 }
 
 /// The `/metrics` listener on `addr`, one worker.
-fn serve_metrics(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<(u16, Server)> {
+fn serve_metrics(
+    addr: &str,
+    metrics: Arc<Metrics>,
+    caps: Arc<ConnectionCaps>,
+) -> anyhow::Result<(u16, Server)> {
     let listener =
         TcpListener::bind(addr).with_context(|| format!("server.metrics_addr: binding {addr}"))?;
     let port = listener.local_addr()?.port();
     let metrics = web::Data::from(metrics);
+    let caps = web::Data::from(caps);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
+            .app_data(caps.clone())
             .route("/metrics", web::get().to(get_metrics))
     })
     .workers(1)
