@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_cors::Cors;
 use actix_web::dev::{Extensions, Server, ServerHandle};
 use actix_web::http::{KeepAlive, header};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
@@ -17,6 +16,7 @@ use verify::{Passport, Renderer, SmsSender};
 use crate::client_ip::TrustedProxies;
 use crate::configuration::{Backend, Settings};
 use crate::connections::{ConnectionCaps, RESERVED_DESCRIPTORS};
+use crate::cors::{answer_cors_refusals, cors};
 use crate::deadline::{BodyDeadline, body_deadline};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
@@ -129,6 +129,10 @@ impl Application {
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(observe))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(Condition::new(
+                    !origins.is_empty(),
+                    from_fn(answer_cors_refusals),
+                ))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .configure(|cfg| routes::configure(cfg, &table));
             app.default_service(web::to(fallback::serve_page_or_not_found))
@@ -277,21 +281,4 @@ fn load_page(dir: &str) -> Page {
             Page::default()
         }
     }
-}
-
-fn cors(origins: &[String]) -> Cors {
-    let cors = origins
-        .iter()
-        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
-    cors.allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::ACCEPT_LANGUAGE,
-        ])
-        .expose_headers([header::RETRY_AFTER])
-        .max_age(600)
-        // A request from another origin goes through without CORS headers
-        // (the browser then withholds the answer) instead of failing here.
-        .block_on_origin_mismatch(false)
 }

@@ -331,3 +331,49 @@ async fn connections_beyond_the_total_cap_are_refused_and_places_come_back() {
     assert_eq!(release(held.remove(0)).await.status, 200);
     served_again(app.port, Ipv4Addr::new(127, 0, 0, 20)).await;
 }
+
+/// actix-cors answered a refused preflight with a plain-text 400.
+#[tokio::test]
+async fn a_refused_cors_preflight_gets_the_contracts_json() {
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.cors.allowed_origins = vec!["https://shop.example.com".to_owned()];
+    })
+    .await;
+    let preflight = |origin: &str, method: &str, headers: &str| {
+        app.request("OPTIONS", "/passport/sms_code")
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", method)
+            .header("Access-Control-Request-Headers", headers)
+    };
+    let r = preflight("https://evil.example.net", "POST", "content-type")
+        .send()
+        .await;
+    r.assert_error(403, "4201");
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // A method or a header the API does not take, from the allowed origin.
+    preflight("https://shop.example.com", "PUT", "content-type")
+        .send()
+        .await
+        .assert_error(403, "4201");
+    preflight("https://shop.example.com", "POST", "x-evil")
+        .send()
+        .await
+        .assert_error(403, "4201");
+    // In the client's language.
+    let r = preflight("https://evil.example.net", "POST", "content-type")
+        .header("Accept-Language", "en")
+        .send()
+        .await;
+    r.assert_error(403, "4201");
+    assert_eq!(r.errmsg(), "Invalid request");
+    // An allowed preflight is untouched.
+    let r = preflight("https://shop.example.com", "POST", "content-type")
+        .send()
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://shop.example.com")
+    );
+}
