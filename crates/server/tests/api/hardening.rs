@@ -332,6 +332,38 @@ async fn connections_beyond_the_total_cap_are_refused_and_places_come_back() {
     served_again(app.port, Ipv4Addr::new(127, 0, 0, 20)).await;
 }
 
+/// Idle and half-sent connections are closed by `server.keep_alive_secs`
+/// and `server.head_timeout_ms` (both were actix's built-in 5 s before).
+#[tokio::test]
+async fn idle_and_slow_head_connections_close_at_the_configured_limits() {
+    use std::time::Instant;
+    let app = TestApp::spawn_with(Backend::Memory, |s| {
+        s.server.keep_alive_secs = 1;
+        s.server.head_timeout_ms = 300;
+    })
+    .await;
+    let mut idle = connect_from(OTHER, app.port).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut idle).await.status, 200);
+    let started = Instant::now();
+    let after = read_until_closed(&mut idle, Duration::from_secs(3)).await;
+    assert!(after.body.is_empty(), "{}", after.text());
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "kept alive"
+    );
+
+    let mut slow = connect_from(OTHER, app.port).await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // actix-http's own answer, before any code of ours runs (no JSON body).
+    let r = read_until_closed(&mut slow, Duration::from_secs(3)).await;
+    assert_eq!(r.status, 408);
+}
+
 /// actix-cors answered a refused preflight with a plain-text 400.
 #[tokio::test]
 async fn a_refused_cors_preflight_gets_the_contracts_json() {
