@@ -88,7 +88,8 @@ impl TrustedProxies {
         Self(nets)
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is one of the trusted proxies.
+    pub(crate) fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(ip))
     }
 

@@ -3,6 +3,8 @@
 pub mod cli;
 mod client_ip;
 pub mod configuration;
+mod connections;
+mod cors;
 mod deadline;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

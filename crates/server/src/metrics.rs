@@ -10,6 +10,8 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use verify::Errno;
 
+use crate::connections::ConnectionCaps;
+
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -135,10 +137,32 @@ impl Metrics {
 }
 
 /// `GET /metrics` on the metrics listener.
-pub(crate) async fn get_metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+pub(crate) async fn get_metrics(
+    metrics: web::Data<Metrics>,
+    caps: web::Data<ConnectionCaps>,
+) -> HttpResponse {
+    let mut text = metrics.render();
+    render_connections(&mut text, &caps);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render())
+        .body(text)
+}
+
+/// The connection caps' gauge and counters.
+fn render_connections(out: &mut String, caps: &ConnectionCaps) {
+    let name = "passport_connections_open";
+    let _ = writeln!(out, "# HELP {name} Connections open on the API listener.");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "{name} {}", caps.open());
+    let (per_ip, total) = caps.refused();
+    let name = "passport_connections_refused_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Connections answered 429 and closed, by the cap they were over."
+    );
+    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "{name}{{cap=\"per_ip\"}} {per_ip}");
+    let _ = writeln!(out, "{name}{{cap=\"total\"}} {total}");
 }
 
 #[cfg(test)]

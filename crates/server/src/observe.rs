@@ -1,14 +1,17 @@
-//! The middleware every request passes: the query-string cap, the language
-//! and `compat` rendering of JSON answers, a log line and the metrics.
+//! The middleware every request passes: connections refused over their cap,
+//! the query-string cap, the language and `compat` rendering of JSON
+//! answers, a log line and the metrics.
 
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use verify::{Answer, Errno, Lang};
 
+use crate::connections::Refused;
 use crate::reply::{Reply, negotiate};
 use crate::state::AppState;
 
@@ -32,7 +35,15 @@ pub(crate) async fn observe(
     let method = req.method().clone();
     let path = req.path().to_owned();
 
-    let response = if req.query_string().len() > MAX_QUERY_LEN {
+    let response = if req.conn_data::<Refused>().is_some() {
+        // Read in full before the refusal shut the connection: answered like
+        // the refusal itself, and no handler runs.
+        let mut response = Reply::connection_refused().to_response(Lang::Zh, false);
+        response
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+        req.into_response(response)
+    } else if req.query_string().len() > MAX_QUERY_LEN {
         let reply = Reply::new(Answer::Param);
         let response = reply.to_response(Lang::Zh, false);
         req.into_response(response)

@@ -50,6 +50,15 @@ impl Reply {
         }
     }
 
+    /// 4201 with 429 and `Retry-After: 1`: the connection is over its cap
+    /// (see `crate::connections`).
+    pub(crate) fn connection_refused() -> Self {
+        Self {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Self::new(Answer::RateLimited)
+        }
+    }
+
     /// 4101: the bearer key is missing or wrong.
     pub(crate) fn unauthorized() -> Self {
         Self {

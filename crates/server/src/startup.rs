@@ -5,9 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header;
+use actix_web::dev::{Extensions, Server, ServerHandle};
+use actix_web::http::{KeepAlive, header};
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -16,6 +15,8 @@ use verify::{Passport, Renderer, SmsSender};
 
 use crate::client_ip::TrustedProxies;
 use crate::configuration::{Backend, Settings};
+use crate::connections::{ConnectionCaps, RESERVED_DESCRIPTORS};
+use crate::cors::{answer_cors_refusals, cors};
 use crate::deadline::{BodyDeadline, body_deadline};
 use crate::metrics::{Metrics, get_metrics};
 use crate::observe::observe;
@@ -111,6 +112,22 @@ impl Application {
         let deadline = web::Data::new(BodyDeadline(Duration::from_millis(
             settings.server.body_timeout_ms,
         )));
+        let max_connections = settings.max_connections();
+        let caps = Arc::new(ConnectionCaps::new(
+            settings.server.max_connections_per_ip,
+            max_connections,
+            TrustedProxies::new(settings.trusted_proxies()),
+            settings.messages.default_lang,
+            settings.compat.errors_as_200,
+        ));
+        let on_connect = {
+            let caps = Arc::clone(&caps);
+            move |io: &dyn std::any::Any, data: &mut Extensions| caps.on_connect(io, data)
+        };
+        let keep_alive = match settings.server.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+        };
         let mut server = HttpServer::new(move || {
             let app = App::new()
                 .app_data(state.clone())
@@ -121,10 +138,21 @@ impl Application {
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(observe))
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(Condition::new(
+                    !origins.is_empty(),
+                    from_fn(answer_cors_refusals),
+                ))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .configure(|cfg| routes::configure(cfg, &table));
             app.default_service(web::to(fallback::serve_page_or_not_found))
         })
+        .on_connect(on_connect)
+        .keep_alive(keep_alive)
+        .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
+        // actix's own cap is per worker and stops accepting when reached:
+        // set above ours, so that ours (which answers and goes on accepting)
+        // acts first.
+        .max_connections(max_connections.saturating_add(RESERVED_DESCRIPTORS))
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
@@ -134,7 +162,7 @@ impl Application {
         let (metrics_port, metrics_server) = match settings.server.metrics_addr.as_str() {
             "" => (None, None),
             addr => {
-                let (port, server) = serve_metrics(addr, metrics)?;
+                let (port, server) = serve_metrics(addr, metrics, Arc::clone(&caps))?;
                 (Some(port), Some(server))
             }
         };
@@ -209,14 +237,20 @@ impl StopHandle {
 }
 
 /// The `/metrics` listener on `addr`, one worker.
-fn serve_metrics(addr: &str, metrics: Arc<Metrics>) -> anyhow::Result<(u16, Server)> {
+fn serve_metrics(
+    addr: &str,
+    metrics: Arc<Metrics>,
+    caps: Arc<ConnectionCaps>,
+) -> anyhow::Result<(u16, Server)> {
     let listener =
         TcpListener::bind(addr).with_context(|| format!("server.metrics_addr: binding {addr}"))?;
     let port = listener.local_addr()?.port();
     let metrics = web::Data::from(metrics);
+    let caps = web::Data::from(caps);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
+            .app_data(caps.clone())
             .route("/metrics", web::get().to(get_metrics))
     })
     .workers(1)
@@ -256,21 +290,4 @@ fn load_page(dir: &str) -> Page {
             Page::default()
         }
     }
-}
-
-fn cors(origins: &[String]) -> Cors {
-    let cors = origins
-        .iter()
-        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
-    cors.allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::ACCEPT_LANGUAGE,
-        ])
-        .expose_headers([header::RETRY_AFTER])
-        .max_age(600)
-        // A request from another origin goes through without CORS headers
-        // (the browser then withholds the answer) instead of failing here.
-        .block_on_origin_mismatch(false)
 }

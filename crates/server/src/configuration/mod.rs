@@ -99,6 +99,18 @@ pub struct ServerSettings {
     /// Time allowed to read a whole request body (ms), from the end of its
     /// head; then 408/4103 and the connection is closed.
     pub body_timeout_ms: u64,
+    /// Time allowed to read a request head (ms); then actix-http answers
+    /// 408 and closes the connection.
+    pub head_timeout_ms: u64,
+    /// Seconds an idle keep-alive connection is kept open; 0 closes each
+    /// connection after its answer.
+    pub keep_alive_secs: u64,
+    /// Connections one client address may hold open (an IPv6 client's /64;
+    /// trusted proxies exempt); one more is answered 429/4201 and closed.
+    pub max_connections_per_ip: usize,
+    /// Connections open in all; 0 derives it from the descriptor limit
+    /// (see [`Settings::max_connections`]).
+    pub max_connections: usize,
     /// Serve the OpenAPI document at `GET /openapi.json`.
     pub openapi: bool,
 }
@@ -256,6 +268,20 @@ impl Settings {
         }
         range("server.workers", s.workers as u64, 0, 1024)?;
         range("server.body_timeout_ms", s.body_timeout_ms, 1, 60_000)?;
+        range("server.head_timeout_ms", s.head_timeout_ms, 1, 60_000)?;
+        range("server.keep_alive_secs", s.keep_alive_secs, 0, 300)?;
+        range(
+            "server.max_connections_per_ip",
+            s.max_connections_per_ip as u64,
+            1,
+            1_000_000,
+        )?;
+        range(
+            "server.max_connections",
+            s.max_connections as u64,
+            0,
+            1_000_000,
+        )?;
         if !s.metrics_addr.is_empty() && s.metrics_addr.parse::<SocketAddr>().is_err() {
             return Err(ConfigError::new(
                 "server.metrics_addr",
@@ -359,6 +385,16 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// `server.max_connections`, or when it is 0 the process's soft
+    /// descriptor limit less a reserve for the listeners, the Redis pool, the
+    /// gateway and the log (64 plus `store.redis.pool_size`), at least 32.
+    pub fn max_connections(&self) -> usize {
+        match self.server.max_connections {
+            0 => crate::connections::derived_total(self.store.redis.pool_size),
+            n => n,
+        }
     }
 
     /// The trusted proxies, parsed (checked at load).

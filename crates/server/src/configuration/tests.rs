@@ -26,6 +26,12 @@ fn defaults_parse_and_validate() {
     assert_eq!(s.captcha, Params::default());
     assert_eq!(s.server.metrics_addr, "127.0.0.1:9898");
     assert!(s.verify_api.key.is_empty());
+    // Connection caps on by default; the total derived from the descriptor limit.
+    assert_eq!(s.server.max_connections_per_ip, 64);
+    assert_eq!(s.server.max_connections, 0);
+    assert!(s.max_connections() >= crate::connections::MIN_DERIVED_TOTAL);
+    let s = load(&[("PASSPORT__SERVER__MAX_CONNECTIONS", "500")]).unwrap();
+    assert_eq!(s.max_connections(), 500);
 }
 
 #[test]
@@ -163,6 +169,26 @@ fn bad_values_name_their_key() {
             "PASSPORT__COMPAT__ERRORS_AS_200",
             "maybe",
             "compat.errors_as_200",
+        ),
+        (
+            "PASSPORT__SERVER__MAX_CONNECTIONS_PER_IP",
+            "0",
+            "server.max_connections_per_ip",
+        ),
+        (
+            "PASSPORT__SERVER__MAX_CONNECTIONS",
+            "2000000",
+            "server.max_connections",
+        ),
+        (
+            "PASSPORT__SERVER__KEEP_ALIVE_SECS",
+            "301",
+            "server.keep_alive_secs",
+        ),
+        (
+            "PASSPORT__SERVER__HEAD_TIMEOUT_MS",
+            "0",
+            "server.head_timeout_ms",
         ),
         ("PASSPORT__LOG__LEVEL", "loud!", "log.level"),
         ("PASSPORT__LOG__LEVEL", "info,x=", "log.level"),

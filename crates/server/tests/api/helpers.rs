@@ -2,6 +2,7 @@
 //! (counts its calls, remembers captcha answers), with a recording SMS sender; and a
 //! small HTTP/1.1 client that sends exactly the bytes a test writes.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use code_store::testing::InstrumentedStore;
 use code_store::{MemoryConfig, MemoryStore, RedisConfig, RedisStore, SharedStore};
 use passport_server::{Application, Settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use verify::{RecordingSender, SmsSender};
 
 /// A fresh captcha id.
@@ -236,6 +237,25 @@ impl Request {
     pub async fn send(self) -> Response {
         send_raw(self.port, &self.to_bytes()).await
     }
+
+    /// Sends from `source` (any 127/8 address on loopback) instead of
+    /// 127.0.0.1: another client, as the server counts clients.
+    pub async fn send_from(self, source: Ipv4Addr) -> Response {
+        let stream = connect_from(source, self.port).await;
+        exchange(stream, &self.to_bytes()).await
+    }
+}
+
+/// A connection to the app on `port` from the loopback address `source`.
+pub async fn connect_from(source: Ipv4Addr, port: u16) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::from((source, 0)))
+        .unwrap_or_else(|e| panic!("bind {source}: {e}"));
+    socket
+        .connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .expect("connect")
 }
 
 /// Writes `raw` and reads the answer until the server closes. Writing and
@@ -245,6 +265,11 @@ pub async fn send_raw(port: u16, raw: &[u8]) -> Response {
     let stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
+    exchange(stream, raw).await
+}
+
+/// Writes `raw` on `stream` and reads until the server closes.
+async fn exchange(stream: TcpStream, raw: &[u8]) -> Response {
     let (mut reader, mut writer) = stream.into_split();
     let raw = raw.to_vec();
     let write = async move {
@@ -279,7 +304,8 @@ pub struct Response {
 }
 
 impl Response {
-    fn parse(buf: &[u8]) -> Self {
+    /// An answer as read off the wire; status 0 when there is no head.
+    pub fn parse(buf: &[u8]) -> Self {
         let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
             // No answer at all (connection closed or reset): status 0.
             return Self {
