@@ -129,6 +129,45 @@ fn compose_variables_are_real_config_keys_and_agree_with_the_stack() {
 }
 
 #[test]
+fn the_cluster_profile_runs_the_server_on_the_clusters_nodes() {
+    let compose = read("docker-compose.yml");
+    let server = service_block(&compose, "passport-cluster");
+    assert!(server.contains("profiles: [\"cluster\"]"));
+    let settings = settings_with(&passport_vars(server));
+    assert_eq!(
+        settings.store.redis.mode,
+        code_store::RedisMode::Cluster,
+        "the cluster profile's server must run in cluster mode"
+    );
+    assert_eq!(settings.store.redis.nodes.len(), 3);
+    let init = service_block(&compose, "redis-cluster-init");
+    assert!(init.contains("--cluster create") && init.contains("--cluster-yes"));
+    for (i, node) in settings.store.redis.nodes.iter().enumerate() {
+        let name = format!("redis-node-{}", i + 1);
+        assert_eq!(node, &format!("redis://{name}:6379"), "node {i}");
+        // Each node is a service of the profile, announced by its name, and
+        // joined by the init service.
+        assert!(
+            compose.contains(&format!("\n  {name}:")),
+            "service {name} missing"
+        );
+        assert!(
+            compose.contains(&format!("- --cluster-announce-hostname\n      - {name}\n")),
+            "{name} must announce its service name"
+        );
+        assert!(
+            init.contains(&format!("getent hosts {name}")),
+            "{name} not joined"
+        );
+        assert!(init.contains(&format!("{name}:\n        condition: service_healthy")));
+    }
+    assert!(server.contains("condition: service_completed_successfully"));
+    // The default stack stays on one Redis.
+    let default = service_block(&compose, "passport");
+    assert!(!default.contains("profiles:"));
+}
+
+#[test]
 fn dockerfile_agrees_with_the_server() {
     let dockerfile = read("Dockerfile");
     let vars = passport_vars(&dockerfile);
