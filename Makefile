@@ -5,17 +5,18 @@ CARGO ?= cargo
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SERVER_BIN := $(TARGET_DIR)/debug/passport-server
 
-.PHONY: run test deps fmt-check clippy test-rust test-web test-contract fuzz bench bench-peer load samples gallery ocr screenshots up down
+.PHONY: run test deps fmt-check clippy deny audit test-rust test-web test-contract fuzz bench bench-peer load samples gallery ocr screenshots up down
 
 ## The server with the page on the embedded defaults (memory store, log SMS
 ## sender): http://127.0.0.1:8080/
 run:
 	$(CARGO) run --release --locked -p passport-server --bin passport-server
 
-## Everything CI runs: install what is missing, fmt, clippy, Rust tests against
-## a private redis-server, browser tests in headless Chromium, schemathesis
-## against the served OpenAPI document. One debug build serves them all.
-test: deps fmt-check clippy test-rust test-web test-contract
+## Everything CI runs: install what is missing, fmt, clippy, cargo-deny, Rust
+## tests against a private redis-server, browser tests in headless Chromium,
+## schemathesis against the served OpenAPI document. One debug build serves
+## them all.
+test: deps fmt-check clippy deny test-rust test-web test-contract
 
 deps:
 	scripts/install-test-deps.sh
@@ -25,6 +26,17 @@ fmt-check:
 
 clippy:
 	$(CARGO) clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+## The workspace's dependencies against deny.toml: licences, duplicate
+## versions, sources (crates.io only). Installs cargo-deny when missing.
+deny:
+	CARGO="$(CARGO)" scripts/cargo-deny.sh check licenses bans sources
+
+## RustSec advisories for the workspace's dependencies. Not in `make test`:
+## cargo-deny fetches the advisory database from GitHub, which machines
+## without GitHub access cannot reach; run it on one that can.
+audit:
+	CARGO="$(CARGO)" scripts/cargo-deny.sh check advisories
 
 test-rust:
 	$(CARGO) test --locked --workspace --all-features

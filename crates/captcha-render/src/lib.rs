@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ab_glyph::FontRef;
 use rand::{Rng, RngExt};
 
+mod classic;
 #[cfg(feature = "serde")]
 mod config;
 mod crowded;

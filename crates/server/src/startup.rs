@@ -71,30 +71,8 @@ impl Application {
         store: SharedStore,
         sender: Arc<dyn SmsSender>,
     ) -> anyhow::Result<Self> {
-        // The settings were checked when they were loaded; the renderer
-        // checks its parameters again, which costs nothing.
-        let renderer =
-            Renderer::new(settings.captcha.clone()).map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
         let metrics = Arc::new(Metrics::default());
-        let test_numbers = settings.test_numbers()?;
-        if !test_numbers.is_empty() {
-            tracing::warn!(
-                numbers = ?test_numbers.masked(),
-                "sms.test_numbers: these numbers get their fixed code and no SMS; \
-                 whoever knows one can sign in as it (app-store review and QA only)"
-            );
-        }
-        let state = web::Data::new(AppState {
-            passport: Passport::new(store, sender, renderer, settings.limits.clone())
-                .with_test_numbers(test_numbers),
-            mobile_rule: settings.mobile.clone(),
-            proxies: TrustedProxies::new(settings.trusted_proxies()),
-            verify_key: Some(settings.verify_api.key.clone()).filter(|k| !k.is_empty()),
-            default_lang: settings.messages.default_lang,
-            errors_as_200: settings.compat.errors_as_200,
-            metrics: Arc::clone(&metrics),
-            gateway: settings.sms.sender.as_str(),
-        });
+        let state = app_state(&settings, store, sender, Arc::clone(&metrics))?;
         let page = web::Data::new(load_page(&settings.server.static_dir));
         let origins = settings.cors.allowed_origins.clone();
 
@@ -207,6 +185,39 @@ impl Application {
             None => self.server.await,
         }
     }
+}
+
+/// What every handler shares: the rules over `store` and `sender`, with the
+/// renderer and test numbers from `settings`.
+fn app_state(
+    settings: &Settings,
+    store: SharedStore,
+    sender: Arc<dyn SmsSender>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<web::Data<AppState>> {
+    // The settings were checked when they were loaded; the renderer
+    // checks its parameters again, which costs nothing.
+    let renderer =
+        Renderer::new(settings.captcha.clone()).map_err(|e| anyhow::anyhow!("captcha: {e}"))?;
+    let test_numbers = settings.test_numbers()?;
+    if !test_numbers.is_empty() {
+        tracing::warn!(
+            numbers = ?test_numbers.masked(),
+            "sms.test_numbers: these numbers get their fixed code and no SMS; \
+             whoever knows one can sign in as it (app-store review and QA only)"
+        );
+    }
+    Ok(web::Data::new(AppState {
+        passport: Passport::new(store, sender, renderer, settings.limits.clone())
+            .with_test_numbers(test_numbers),
+        mobile_rule: settings.mobile.clone(),
+        proxies: TrustedProxies::new(settings.trusted_proxies()),
+        verify_key: Some(settings.verify_api.key.clone()).filter(|k| !k.is_empty()),
+        default_lang: settings.messages.default_lang,
+        errors_as_200: settings.compat.errors_as_200,
+        metrics,
+        gateway: settings.sms.sender.as_str(),
+    }))
 }
 
 /// Stops a running [`Application`] (for embedding and tests; the binary

@@ -1,131 +1,26 @@
 //! `WebhookSender` against a real HTTP/1.1 server on loopback, started by
-//! each test: it records every request and answers from a script.
+//! each test (the test kit's `FakeGateway`): it records every request and
+//! answers from a script.
 #![cfg(feature = "webhook")]
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
+use passport_testkit::{Answer, FakeGateway};
 use sha2::Sha256;
 use sms_gateways::Secret;
 use sms_gateways::webhook::{WebhookConfig, WebhookSender};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use verify::{MobileRule, SendError, SmsCode, SmsMessage, SmsSender};
 
-/// How the gateway answers one request.
-#[derive(Debug, Clone, Copy)]
-enum Reply {
-    Status(u16),
-    /// Reads the request and never answers.
-    Hang,
+/// The sender's URL on `gw`.
+fn url(gw: &FakeGateway) -> String {
+    gw.url("/sms/send?token=t")
 }
 
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-struct Gateway {
-    addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Gateway {
-    /// Answers requests in the order of `script`, then 200 to the rest.
-    async fn start(script: Vec<Reply>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let script = Arc::new(Mutex::new(script.into_iter()));
-        let recorded = Arc::clone(&requests);
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (recorded, script) = (Arc::clone(&recorded), Arc::clone(&script));
-                tokio::spawn(async move {
-                    serve(stream, recorded, script).await;
-                });
-            }
-        });
-        Self { addr, requests }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/sms/send?token=t", self.addr)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-/// Serves requests on one connection until it closes.
-async fn serve(
-    stream: TcpStream,
-    recorded: Arc<Mutex<Vec<Request>>>,
-    script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
-) {
-    let mut stream = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let path = parts.next().unwrap_or_default().to_owned();
-        let mut headers = HashMap::new();
-        loop {
-            let mut header = String::new();
-            stream.read_line(&mut header).await.unwrap();
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap();
-            headers.insert(name.to_ascii_lowercase(), value.trim().to_owned());
-        }
-        let len: usize = headers
-            .get("content-length")
-            .map_or(0, |v| v.parse().unwrap());
-        let mut body = vec![0; len];
-        stream.read_exact(&mut body).await.unwrap();
-        recorded.lock().unwrap().push(Request {
-            method,
-            path,
-            headers,
-            body,
-        });
-        let reply = script.lock().unwrap().next().unwrap_or(Reply::Status(200));
-        match reply {
-            Reply::Status(status) => {
-                let extra = if status == 302 {
-                    "Location: http://127.0.0.1:9/elsewhere\r\n"
-                } else {
-                    ""
-                };
-                let head = format!("HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\n\r\n");
-                if stream.get_mut().write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-            Reply::Hang => {
-                // Hold the connection open, unanswered, until the client
-                // gives up and closes it.
-                let mut rest = Vec::new();
-                let _ = stream.read_to_end(&mut rest).await;
-                return;
-            }
-        }
-    }
+/// A redirect somewhere the sender must not go.
+fn redirect() -> Answer {
+    Answer::status(302).header("Location", "http://127.0.0.1:9/elsewhere")
 }
 
 fn message() -> SmsMessage {
@@ -160,8 +55,8 @@ fn sender_with(
 
 #[tokio::test]
 async fn success_posts_signed_json_with_idempotency_key() {
-    let gw = Gateway::start(vec![]).await;
-    sender(gw.url(), 2_000, 2)
+    let gw = FakeGateway::start(vec![]).await;
+    sender(url(&gw), 2_000, 2)
         .send(&message())
         .await
         .expect("sent");
@@ -169,7 +64,7 @@ async fn success_posts_signed_json_with_idempotency_key() {
     assert_eq!(requests.len(), 1);
     let r = &requests[0];
     assert_eq!(r.method, "POST");
-    assert_eq!(r.path, "/sms/send?token=t");
+    assert_eq!(r.target, "/sms/send?token=t");
     let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(
         body,
@@ -196,8 +91,8 @@ async fn success_posts_signed_json_with_idempotency_key() {
 
 #[tokio::test]
 async fn no_signature_or_authorization_unless_configured() {
-    let gw = Gateway::start(vec![]).await;
-    let plain = WebhookSender::new(&WebhookConfig::new(gw.url())).unwrap();
+    let gw = FakeGateway::start(vec![]).await;
+    let plain = WebhookSender::new(&WebhookConfig::new(url(&gw))).unwrap();
     plain.send(&message()).await.expect("sent");
     let r = &gw.requests()[0];
     assert!(!r.headers.contains_key("x-passport-signature"));
@@ -209,8 +104,8 @@ async fn no_signature_or_authorization_unless_configured() {
 async fn server_error_is_not_retried_unless_the_gateway_deduplicates() {
     // A 5xx may come after the gateway accepted the SMS: sending again
     // could deliver it twice.
-    let gw = Gateway::start(vec![Reply::Status(500)]).await;
-    let e = sender(gw.url(), 2_000, 2)
+    let gw = FakeGateway::start(vec![Answer::status(500)]).await;
+    let e = sender(url(&gw), 2_000, 2)
         .send(&message())
         .await
         .unwrap_err();
@@ -221,8 +116,8 @@ async fn server_error_is_not_retried_unless_the_gateway_deduplicates() {
 
 #[tokio::test]
 async fn server_error_then_success_retries_once_with_the_same_key_when_deduplicated() {
-    let gw = Gateway::start(vec![Reply::Status(500)]).await;
-    sender_with(gw.url(), 2_000, 2, true)
+    let gw = FakeGateway::start(vec![Answer::status(500)]).await;
+    sender_with(url(&gw), 2_000, 2, true)
         .send(&message())
         .await
         .expect("sent on retry");
@@ -237,8 +132,8 @@ async fn server_error_then_success_retries_once_with_the_same_key_when_deduplica
 
 #[tokio::test]
 async fn server_errors_stop_after_max_retries() {
-    let gw = Gateway::start(vec![Reply::Status(503); 5]).await;
-    let e = sender_with(gw.url(), 2_000, 2, true)
+    let gw = FakeGateway::start(vec![Answer::status(503); 5]).await;
+    let e = sender_with(url(&gw), 2_000, 2, true)
         .send(&message())
         .await
         .unwrap_err();
@@ -248,8 +143,8 @@ async fn server_errors_stop_after_max_retries() {
 
 #[tokio::test]
 async fn client_error_is_not_retried() {
-    let gw = Gateway::start(vec![Reply::Status(422)]).await;
-    let e = sender(gw.url(), 2_000, 2)
+    let gw = FakeGateway::start(vec![Answer::status(422)]).await;
+    let e = sender(url(&gw), 2_000, 2)
         .send(&message())
         .await
         .unwrap_err();
@@ -259,8 +154,8 @@ async fn client_error_is_not_retried() {
 
 #[tokio::test]
 async fn redirect_is_not_followed() {
-    let gw = Gateway::start(vec![Reply::Status(302)]).await;
-    let e = sender(gw.url(), 2_000, 2)
+    let gw = FakeGateway::start(vec![redirect()]).await;
+    let e = sender(url(&gw), 2_000, 2)
         .send(&message())
         .await
         .unwrap_err();
@@ -270,9 +165,9 @@ async fn redirect_is_not_followed() {
 
 #[tokio::test]
 async fn timeout_fails_within_the_timeout() {
-    let gw = Gateway::start(vec![Reply::Hang]).await;
+    let gw = FakeGateway::start(vec![Answer::hang()]).await;
     let started = Instant::now();
-    let e = sender(gw.url(), 300, 2).send(&message()).await.unwrap_err();
+    let e = sender(url(&gw), 300, 2).send(&message()).await.unwrap_err();
     let elapsed = started.elapsed();
     assert!(matches!(e, SendError::Timeout), "{e:?}");
     assert!(!e.definitely_not_sent());
@@ -283,8 +178,8 @@ async fn timeout_fails_within_the_timeout() {
 
 #[tokio::test]
 async fn timeouts_are_retried_when_deduplicated() {
-    let gw = Gateway::start(vec![Reply::Hang, Reply::Hang]).await;
-    sender_with(gw.url(), 300, 2, true)
+    let gw = FakeGateway::start(vec![Answer::hang(), Answer::hang()]).await;
+    sender_with(url(&gw), 300, 2, true)
         .send(&message())
         .await
         .expect("third attempt answered");
@@ -312,8 +207,8 @@ async fn https_goes_through_rustls_and_fails_closed_on_a_bad_handshake() {
     // A plain-HTTP listener behind an https:// URL: the TLS handshake fails.
     // This also proves the client has a crypto provider without any
     // process-wide default being installed.
-    let gw = Gateway::start(vec![]).await;
-    let url = format!("https://{}/", gw.addr);
+    let gw = FakeGateway::start(vec![]).await;
+    let url = format!("https://{}/", gw.addr());
     let started = Instant::now();
     let e = sender(url, 2_000, 0).send(&message()).await.unwrap_err();
     assert!(matches!(e, SendError::Connect(_)), "{e:?}");

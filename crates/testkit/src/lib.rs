@@ -2,7 +2,8 @@
 //! free port that a test can stop and restart, and the larger topologies
 //! the Redis store runs against: a TLS server ([`TlsRedisServer`]), a
 //! Cluster ([`RedisCluster`]) and a Sentinel-watched primary
-//! ([`RedisSentinel`]).
+//! ([`RedisSentinel`]); and a fake SMS gateway ([`FakeGateway`]), an HTTP
+//! server on loopback that records what it is sent.
 //!
 //! ```no_run
 //! let mut redis = passport_testkit::RedisServer::start();
@@ -12,8 +13,10 @@
 //! # drop(url);
 //! ```
 
+mod gateway;
 mod topology;
 
+pub use gateway::{Answer, FakeGateway, Request};
 pub use topology::{KilledPrimary, RedisCluster, RedisSentinel, SENTINEL_MASTER, TlsRedisServer};
 
 use std::io::{Read, Write};

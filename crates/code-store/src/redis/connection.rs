@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use ::redis::aio::{ConnectionLike, MultiplexedConnection};
-use ::redis::cluster::ClusterClient;
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
 use ::redis::cluster_async::ClusterConnection;
 use ::redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use ::redis::{
@@ -12,7 +13,8 @@ use ::redis::{
     TlsCertificates,
 };
 
-use super::RedisConfig;
+use super::{RedisConfig, invalid};
+use crate::StoreError;
 use deadpool::managed::{self};
 
 /// The connection a call sends its command on: a pooled multiplexed one
@@ -199,4 +201,98 @@ pub(super) fn sentinel_client(
             .set_client_to_sentinel_certificates(certs);
     }
     builder.build()
+}
+
+/// The configured timeouts.
+pub(super) struct Timeouts {
+    pub(super) connect: Duration,
+    pub(super) wait: Duration,
+    pub(super) command: Duration,
+}
+
+impl Timeouts {
+    pub(super) fn of(config: &RedisConfig) -> Self {
+        Self {
+            connect: Duration::from_millis(config.connect_timeout_ms),
+            wait: Duration::from_millis(config.wait_timeout_ms),
+            command: Duration::from_millis(config.command_timeout_ms),
+        }
+    }
+
+    /// Bound on getting a pooled connection: deadpool may throw away several
+    /// marked connections in one `get` before it opens a new one; one outer
+    /// bound over it all.
+    pub(super) fn pooled_connection(&self) -> Duration {
+        self.wait + self.connect + self.command
+    }
+}
+
+/// A URL the client refused, named by its configuration key.
+pub(super) fn unusable(key: &str, e: &RedisError) -> StoreError {
+    invalid(&format!("{key}: redis url not usable ({})", e.category()))
+}
+
+/// The Cluster client and its connection slots, none opened yet.
+pub(super) fn cluster(
+    config: &RedisConfig,
+    certificates: Option<TlsCertificates>,
+    timeouts: &Timeouts,
+) -> Result<Cluster, StoreError> {
+    let mut builder = ClusterClientBuilder::new(config.nodes.iter().map(String::as_str))
+        .connection_timeout(timeouts.connect)
+        .response_timeout(timeouts.command);
+    if let Some(certs) = certificates {
+        builder = builder.certs(certs);
+    }
+    let client = builder.build().map_err(|e| unusable("nodes", &e))?;
+    Ok(Cluster {
+        client,
+        conns: (0..config.pool_size.min(CLUSTER_CONNECTIONS))
+            .map(|_| tokio::sync::OnceCell::new())
+            .collect(),
+        next: std::sync::atomic::AtomicUsize::new(0),
+    })
+}
+
+/// The client of the one server `url` names (standalone mode).
+pub(super) fn direct_client(
+    config: &RedisConfig,
+    certificates: Option<TlsCertificates>,
+) -> Result<redis::Client, StoreError> {
+    let info = config
+        .url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| unusable("url", &e))?;
+    match certificates {
+        Some(certs) if config.url.starts_with("rediss:") => {
+            redis::Client::build_with_tls(info, certs)
+        }
+        _ => redis::Client::open(info),
+    }
+    .map_err(|e| unusable("url", &e))
+}
+
+/// The pool of connections to `source`, none opened yet.
+pub(super) fn pool(
+    source: Source,
+    config: &RedisConfig,
+    timeouts: &Timeouts,
+) -> Result<managed::Pool<Connector>, StoreError> {
+    let connector = Connector {
+        source,
+        config: AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeouts.connect))
+            .set_response_timeout(Some(timeouts.command)),
+    };
+    // No recycle timeout: recycling reads a flag.
+    managed::Pool::builder(connector)
+        .max_size(config.pool_size)
+        .wait_timeout(Some(timeouts.wait))
+        // Opening includes the handshake after the TCP connect (and, in
+        // Sentinel mode, asking a Sentinel first).
+        .create_timeout(Some(timeouts.connect + timeouts.command))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|_| invalid("redis pool could not be built"))
 }

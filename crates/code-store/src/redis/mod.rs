@@ -41,13 +41,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use ::redis::cluster::ClusterClientBuilder;
 use ::redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, Slot, SlotAddr};
-use ::redis::{
-    self, AsyncConnectionConfig, FromRedisValue, IntoConnectionInfo, RedisError, TlsCertificates,
-};
+use ::redis::{self, FromRedisValue, RedisError, TlsCertificates};
 use async_trait::async_trait;
-use deadpool::managed::{self, PoolError};
+use deadpool::managed::PoolError;
 
 use crate::sms_code::{DAILY, INTERVAL, TRIES, companion_key};
 use crate::{
@@ -103,6 +100,15 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Whether any URL of the configured mode asks for TLS.
+fn uses_tls(config: &RedisConfig) -> bool {
+    match config.mode {
+        RedisMode::Standalone => config.url.starts_with("rediss:"),
+        RedisMode::Cluster => config.nodes.iter().any(|u| u.starts_with("rediss:")),
+        RedisMode::Sentinel => config.sentinels.iter().any(|u| u.starts_with("rediss:")),
+    }
+}
+
 impl RedisStore {
     /// Builds the connections without connecting; the first call connects.
     ///
@@ -113,9 +119,7 @@ impl RedisStore {
         config
             .validate()
             .map_err(|e| StoreError::Backend(format!("invalid redis config: {e}")))?;
-        let connect_timeout = Duration::from_millis(config.connect_timeout_ms);
-        let wait_timeout = Duration::from_millis(config.wait_timeout_ms);
-        let command_timeout = Duration::from_millis(config.command_timeout_ms);
+        let timeouts = Timeouts::of(&config);
         let certificates = match &config.tls_ca_file {
             Some(path) => Some(TlsCertificates {
                 client_tls: None,
@@ -123,84 +127,36 @@ impl RedisStore {
             }),
             None => None,
         };
-        let uses_tls = match config.mode {
-            RedisMode::Standalone => config.url.starts_with("rediss:"),
-            RedisMode::Cluster => config.nodes.iter().any(|u| u.starts_with("rediss:")),
-            RedisMode::Sentinel => config.sentinels.iter().any(|u| u.starts_with("rediss:")),
-        };
-        if uses_tls {
+        if uses_tls(&config) {
             install_crypto_provider();
         }
-        let unusable = |key: &str, e: &RedisError| {
-            invalid(&format!("{key}: redis url not usable ({})", e.category()))
-        };
-
-        let source = match config.mode {
-            RedisMode::Cluster => {
-                let mut builder =
-                    ClusterClientBuilder::new(config.nodes.iter().map(String::as_str))
-                        .connection_timeout(connect_timeout)
-                        .response_timeout(command_timeout);
-                if let Some(certs) = certificates {
-                    builder = builder.certs(certs);
-                }
-                let client = builder.build().map_err(|e| unusable("nodes", &e))?;
-                return Ok(Self {
-                    connections: Connections::Cluster(Arc::new(Cluster {
-                        client,
-                        conns: (0..config.pool_size.min(CLUSTER_CONNECTIONS))
-                            .map(|_| tokio::sync::OnceCell::new())
-                            .collect(),
-                        next: std::sync::atomic::AtomicUsize::new(0),
-                    })),
-                    key_prefix: config.key_prefix.into(),
-                    command_timeout,
-                    connection_timeout: connect_timeout + command_timeout,
-                    wait_replicas: config.wait_replicas,
-                });
+        let (connections, connection_timeout) = match config.mode {
+            RedisMode::Cluster => (
+                Connections::Cluster(Arc::new(cluster(&config, certificates, &timeouts)?)),
+                timeouts.connect + timeouts.command,
+            ),
+            RedisMode::Sentinel => {
+                let sentinel = sentinel_client(&config, certificates)
+                    .map_err(|e| unusable("sentinels", &e))?;
+                let source = Source::Sentinel(tokio::sync::Mutex::new(sentinel));
+                (
+                    Connections::Pool(pool(source, &config, &timeouts)?),
+                    timeouts.pooled_connection(),
+                )
             }
-            RedisMode::Sentinel => Source::Sentinel(tokio::sync::Mutex::new(
-                sentinel_client(&config, certificates).map_err(|e| unusable("sentinels", &e))?,
-            )),
             RedisMode::Standalone => {
-                let info = config
-                    .url
-                    .as_str()
-                    .into_connection_info()
-                    .map_err(|e| unusable("url", &e))?;
-                let client = match certificates {
-                    Some(certs) if config.url.starts_with("rediss:") => {
-                        redis::Client::build_with_tls(info, certs)
-                    }
-                    _ => redis::Client::open(info),
-                }
-                .map_err(|e| unusable("url", &e))?;
-                Source::Direct(client)
+                let source = Source::Direct(direct_client(&config, certificates)?);
+                (
+                    Connections::Pool(pool(source, &config, &timeouts)?),
+                    timeouts.pooled_connection(),
+                )
             }
         };
-        let connector = Connector {
-            source,
-            config: AsyncConnectionConfig::new()
-                .set_connection_timeout(Some(connect_timeout))
-                .set_response_timeout(Some(command_timeout)),
-        };
-        // No recycle timeout: recycling reads a flag.
-        let pool = managed::Pool::builder(connector)
-            .max_size(config.pool_size)
-            .wait_timeout(Some(wait_timeout))
-            // Opening includes the handshake after the TCP connect (and, in
-            // Sentinel mode, asking a Sentinel first).
-            .create_timeout(Some(connect_timeout + command_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|_| invalid("redis pool could not be built"))?;
         Ok(Self {
-            connections: Connections::Pool(pool),
+            connections,
             key_prefix: config.key_prefix.into(),
-            command_timeout,
-            // deadpool may throw away several marked connections in one
-            // `get` before it opens a new one; one outer bound over it all.
-            connection_timeout: wait_timeout + connect_timeout + command_timeout,
+            command_timeout: timeouts.command,
+            connection_timeout,
             wait_replicas: config.wait_replicas,
         })
     }

@@ -5,63 +5,16 @@ use std::sync::Arc;
 
 use code_store::{MemoryConfig, MemoryStore, SharedStore};
 use passport_server::{Application, Settings};
+use passport_testkit::{Answer, FakeGateway};
 use sms_gateways::webhook::WebhookConfig;
 use sms_gateways::{Secret, SenderKind};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use crate::helpers::{Answers, code_id, send_raw, test_settings};
 use code_store::testing::InstrumentedStore;
 
-/// One request as the gateway saw it.
-struct Received {
-    head: String,
-    body: serde_json::Value,
-}
-
 /// A gateway on a free port answering every request with `status`.
-async fn gateway(status: u16) -> (u16, mpsc::UnboundedReceiver<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head, body) = loop {
-                    let n = stream.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        break (head, buf[end + 4..end + 4 + len].to_vec());
-                    }
-                };
-                let _ = tx.send(Received {
-                    head,
-                    body: serde_json::from_slice(&body).unwrap_or_default(),
-                });
-                let answer = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    (port, rx)
+async fn gateway(status: u16) -> FakeGateway {
+    FakeGateway::answering(move |_| Answer::status(status)).await
 }
 
 async fn app_with_gateway(
@@ -102,20 +55,29 @@ async fn ask(port: u16, store: &InstrumentedStore, n: u32) -> crate::helpers::Re
 
 #[tokio::test]
 async fn the_gateway_gets_the_code_signed_and_authorised() {
-    let (gw, mut received) = gateway(200).await;
-    let (port, store) = app_with_gateway(gw, |s| {
+    let gw = gateway(200).await;
+    let (port, store) = app_with_gateway(gw.port(), |s| {
         hook(s).secret = Secret::new("signing-secret");
         hook(s).authorization = Secret::new("Bearer gateway-token");
     })
     .await;
     let r = ask(port, &store, 1).await;
     assert_eq!((r.status, r.errno().as_str()), (200, "0"));
-    let got = received.recv().await.unwrap();
-    assert!(got.head.starts_with("post /sms "), "{}", got.head);
-    assert!(got.head.contains("authorization: bearer gateway-token"));
-    assert!(got.head.contains("x-passport-signature: sha256="));
-    assert_eq!(got.body["mobile"], "13800138000");
-    let code = got.body["code"].as_str().unwrap();
+    // The gateway records a request before it answers, and the server
+    // answers only after the gateway has.
+    let got = gw.requests().into_iter().next().unwrap();
+    assert!(
+        got.method.eq_ignore_ascii_case("post") && got.target == "/sms",
+        "{got:?}"
+    );
+    assert!(
+        got.header("authorization")
+            .eq_ignore_ascii_case("bearer gateway-token")
+    );
+    assert!(got.header("x-passport-signature").starts_with("sha256="));
+    let body: serde_json::Value = serde_json::from_slice(&got.body).unwrap_or_default();
+    assert_eq!(body["mobile"], "13800138000");
+    let code = body["code"].as_str().unwrap();
     assert!(
         code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
         "{code}"
@@ -124,10 +86,10 @@ async fn the_gateway_gets_the_code_signed_and_authorised() {
 
 #[tokio::test]
 async fn a_gateway_refusal_is_502_4301() {
-    let (gw, mut received) = gateway(400).await;
-    let (port, store) = app_with_gateway(gw, |_| {}).await;
+    let gw = gateway(400).await;
+    let (port, store) = app_with_gateway(gw.port(), |_| {}).await;
     ask(port, &store, 1).await.assert_error(502, "4301");
-    assert!(received.recv().await.is_some());
+    assert!(!gw.requests().is_empty());
 }
 
 #[tokio::test]

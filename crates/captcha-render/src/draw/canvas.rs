@@ -1,0 +1,296 @@
+//! The coverage fill: the palette, closed paths and the indexed canvas they are filled into.
+
+use std::sync::Arc;
+
+use ab_glyph::{Point, point};
+
+#[cfg(feature = "test-util")]
+use super::GlyphMask;
+use super::{LEVELS, chains};
+use crate::raster::Coverage;
+
+/// First palette index of the tints (one per ink) the crowded style fills glyph bodies with:
+/// past every index an ink can have, so the coverage table knows them as level 0.
+pub(crate) const TINT_BASE: usize = 1 + crate::MAX_INKS * LEVELS as usize;
+/// Share of ink in a tint: light enough that the outline keeps its contrast against it.
+const TINT_MIX: f32 = 0.16;
+
+/// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`,
+/// padding up to [`TINT_BASE`] and then one light tint of each ink.
+pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]], tints: bool) -> Arc<[[u8; 3]]> {
+    let mut out = vec![background];
+    for ink in inks {
+        for level in 1..=LEVELS {
+            let t = f32::from(level) / f32::from(LEVELS);
+            let mix = |c: usize| {
+                (f32::from(background[c]) + (f32::from(ink[c]) - f32::from(background[c])) * t)
+                    .round() as u8
+            };
+            out.push([mix(0), mix(1), mix(2)]);
+        }
+    }
+    if tints {
+        out.resize(TINT_BASE, background);
+        for ink in inks {
+            let mix = |c: usize| {
+                (f32::from(background[c])
+                    + (f32::from(ink[c]) - f32::from(background[c])) * TINT_MIX)
+                    .round() as u8
+            };
+            out.push([mix(0), mix(1), mix(2)]);
+        }
+    }
+    out.into()
+}
+
+/// Closed polylines in canvas pixels, ready to fill.
+#[derive(Default)]
+pub(crate) struct Path {
+    pub(crate) points: Vec<Point>,
+    pub(crate) starts: Vec<usize>,
+}
+
+impl Path {
+    pub(crate) fn clear(&mut self) {
+        self.points.clear();
+        self.starts.clear();
+    }
+
+    pub(crate) fn bounds(&self) -> Option<[f32; 4]> {
+        let first = *self.points.first()?;
+        let mut b = [first.x, first.y, first.x, first.y];
+        for p in &self.points {
+            b[0] = b[0].min(p.x);
+            b[1] = b[1].min(p.y);
+            b[2] = b[2].max(p.x);
+            b[3] = b[3].max(p.y);
+        }
+        Some(b)
+    }
+}
+
+/// Indexed canvas with a "stronger coverage wins" rule so that a faint anti-aliased edge never
+/// paints over the solid body of a glyph drawn before it.
+pub(crate) struct Canvas {
+    pub(crate) width: usize,
+    pub(crate) height: usize,
+    pub(crate) pixels: Vec<u8>,
+    /// Answer ink of each glyph drawn so far, and the one being drawn.
+    #[cfg(feature = "test-util")]
+    masks: Vec<GlyphMask>,
+    #[cfg(feature = "test-util")]
+    recording: Option<GlyphMask>,
+}
+
+/// The coverage level (0 for background) of each palette index.
+const LEVEL_OF: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 1;
+    while i < TINT_BASE {
+        table[i] = (i as u8 - 1) % LEVELS + 1;
+        i += 1;
+    }
+    table
+};
+
+/// Sets pixel `i` to `ink` at coverage `level` (1..=LEVELS) unless it already holds more.
+fn put(pixels: &mut [u8], i: usize, ink: usize, level: u8) {
+    let new = 1 + ink * usize::from(LEVELS) + usize::from(level - 1);
+    if level >= LEVEL_OF[usize::from(pixels[i])] {
+        pixels[i] = new as u8;
+    }
+}
+
+impl Canvas {
+    pub(crate) fn new(width: usize, height: usize) -> Self {
+        Canvas {
+            width,
+            height,
+            pixels: vec![0; width * height],
+            #[cfg(feature = "test-util")]
+            masks: Vec::new(),
+            #[cfg(feature = "test-util")]
+            recording: None,
+        }
+    }
+
+    pub(crate) fn put(&mut self, i: usize, ink: usize, level: u8) {
+        put(&mut self.pixels, i, ink, level);
+    }
+
+    /// What is filled from here to [`Self::end_glyph`] is one answer glyph's ink.
+    pub(crate) fn begin_glyph(&mut self) {
+        #[cfg(feature = "test-util")]
+        {
+            self.recording = Some(GlyphMask {
+                width: self.width,
+                ink: 0,
+                coverage: vec![0.0; self.pixels.len()],
+                written: vec![0; self.pixels.len()],
+                visible: Vec::new(),
+            });
+        }
+    }
+
+    pub(crate) fn end_glyph(&mut self, _ink: usize) {
+        #[cfg(feature = "test-util")]
+        if let Some(mut m) = self.recording.take() {
+            m.ink = _ink;
+            self.masks.push(m);
+        }
+    }
+
+    /// The masks, each told which of its pixels still show what the glyph drew.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn finish_masks(&mut self) -> Vec<GlyphMask> {
+        let mut masks = std::mem::take(&mut self.masks);
+        for m in &mut masks {
+            m.visible = m
+                .written
+                .iter()
+                .zip(&self.pixels)
+                .map(|(&w, &p)| w != 0 && w == p)
+                .collect();
+        }
+        masks
+    }
+
+    pub(crate) fn fill(&mut self, path: &Path, ink: usize, paint: Paint) {
+        let Some(b) = path.bounds() else { return };
+        let (w, h) = (self.width as f32, self.height as f32);
+        let x0 = b[0].clamp(0.0, w).floor();
+        let y0 = b[1].clamp(0.0, h).floor();
+        let x1 = b[2].clamp(0.0, w).ceil();
+        let y1 = b[3].clamp(0.0, h).ceil();
+        // Stay inside the canvas so the pixel loop needs no bounds checks.
+        let rw = ((x1 - x0) as usize + 1).min(self.width - x0 as usize);
+        let rh = ((y1 - y0) as usize + 1).min(self.height - y0 as usize);
+        if rw == 0 || rh == 0 {
+            return;
+        }
+        let mut coverage = Coverage::new(rw, rh);
+        let local = |p: Point| point(p.x.clamp(0.0, w) - x0, p.y.clamp(0.0, h) - y0);
+        for (start, end) in chains(&path.starts, path.points.len()) {
+            let chain = &path.points[start..end];
+            for pair in chain.windows(2) {
+                coverage.line(local(pair[0]), local(pair[1]));
+            }
+        }
+        coverage.accumulate();
+        let (ox, oy) = (x0 as usize, y0 as usize);
+        let first = 1 + ink as u8 * LEVELS - 1;
+        // Branch-free per pixel: the edges of glyphs are where an `if` mispredicts, and every
+        // row has several.
+        for y in 0..rh {
+            let start = (oy + y) * self.width + ox;
+            let row = &mut self.pixels[start..start + rw];
+            for (px, &v) in row.iter_mut().zip(coverage.row(y)) {
+                let level = (v.abs().min(1.0) * f32::from(LEVELS) + 0.5) as u8;
+                let old = *px;
+                let new = first.wrapping_add(level);
+                *px = match paint {
+                    Paint::Ink => {
+                        let take = (level > 0) & (level >= LEVEL_OF[usize::from(old)]);
+                        if take { new } else { old }
+                    }
+                    Paint::Tint => {
+                        let tint = (TINT_BASE + ink) as u8;
+                        if level >= 2 { tint } else { old }
+                    }
+                    Paint::Cut => {
+                        let cut = (old != 0) & (level > 1);
+                        let ink_bg = (old == 0) & (level > 0);
+                        if cut {
+                            0
+                        } else if ink_bg {
+                            new
+                        } else {
+                            old
+                        }
+                    }
+                };
+            }
+        }
+        #[cfg(feature = "test-util")]
+        if let Some(m) = self.recording.as_mut() {
+            for y in 0..rh {
+                for (x, &v) in coverage.row(y).iter().enumerate() {
+                    let i = (oy + y) * self.width + ox + x;
+                    let c = v.abs().min(1.0);
+                    if c > m.coverage[i] {
+                        m.coverage[i] = c;
+                        m.written[i] = self.pixels[i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a path meets the ink already on the canvas.
+#[derive(Clone, Copy)]
+pub(crate) enum Paint {
+    /// Covers it.
+    Ink,
+    /// Lays the ink's light tint over whatever is there (clutter under a glyph's body is
+    /// hidden, so the body reads as one shape); ink drawn later covers it.
+    Tint,
+    /// Cuts a background-coloured channel through it and inks only the background: a reader
+    /// bridges the gap without effort, while a thresholding OCR sees broken strokes and stray
+    /// bars.
+    Cut,
+}
+
+/// Width of the column strips a long path is filled in, in pixels.
+const STRIP_PX: f32 = 32.0;
+
+/// Fills a long thin closed polygon strip by strip.
+///
+/// The rasteriser sums coverage across every pixel of a path's bounding box, and an oblique
+/// curve's box is mostly empty; cut into columns at whole pixels, the boxes shrink to the
+/// curve's own neighbourhood and no pixel is split between two strips, so no seam shows.
+pub(crate) fn fill_in_strips(canvas: &mut Canvas, polygon: &Path, ink: usize, paint: Paint) {
+    let Some([x0, _, x1, _]) = polygon.bounds() else {
+        return;
+    };
+    let mut piece = Path::default();
+    let mut half = Vec::with_capacity(polygon.points.len());
+    let mut lo = x0.floor();
+    while lo < x1 {
+        let hi = lo + STRIP_PX;
+        clip(&polygon.points, |p| p.x >= lo, lo, &mut half);
+        piece.clear();
+        clip(&half, |p| p.x <= hi, hi, &mut piece.points);
+        if let Some(&first) = piece.points.first() {
+            piece.points.push(first);
+            piece.starts.push(0);
+            canvas.fill(&piece, ink, paint);
+        }
+        lo = hi;
+    }
+}
+
+/// One Sutherland-Hodgman step: the part of closed polygon `src` on the `keep` side of the
+/// vertical line at `x`. Where the polygon leaves and re-enters, the result runs along the line
+/// and back, which fills nothing.
+fn clip(src: &[Point], keep: impl Fn(Point) -> bool, x: f32, out: &mut Vec<Point>) {
+    out.clear();
+    let Some(&last) = src.last() else { return };
+    let cross = |a: Point, b: Point| {
+        let t = (x - a.x) / (b.x - a.x);
+        point(x, a.y + (b.y - a.y) * t)
+    };
+    let mut prev = last;
+    for &cur in src {
+        match (keep(prev), keep(cur)) {
+            (true, true) => out.push(cur),
+            (false, true) => {
+                out.push(cross(prev, cur));
+                out.push(cur);
+            }
+            (true, false) => out.push(cross(prev, cur)),
+            (false, false) => {}
+        }
+        prev = cur;
+    }
+}

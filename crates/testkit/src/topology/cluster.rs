@@ -1,0 +1,274 @@
+//! A Redis Cluster of three primaries and three replicas, and its failover.
+
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use super::process::{Guarded, Scratch, ask, common_args, free_port_pairs, info_field, wait_until};
+
+/// One node of a [`RedisCluster`].
+#[derive(Debug)]
+struct ClusterNode {
+    server: Guarded,
+    id: String,
+}
+
+/// A Redis Cluster of three primaries, each with one replica, on loopback;
+/// killed on drop (or when the test process exits).
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<ClusterNode>,
+    _scratch: Scratch,
+}
+
+/// A primary [`RedisCluster::kill_primary`] killed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KilledPrimary {
+    /// Its cluster node id.
+    pub node_id: String,
+    /// Its port.
+    pub port: u16,
+    /// The slot ranges it served, inclusive.
+    pub slots: Vec<(u16, u16)>,
+}
+
+impl RedisCluster {
+    /// The Cluster shared by every test of this test binary (started on
+    /// first use). Tests that kill nodes start their own with
+    /// [`RedisCluster::start`].
+    pub fn shared() -> &'static RedisCluster {
+        static SHARED: OnceLock<RedisCluster> = OnceLock::new();
+        SHARED.get_or_init(RedisCluster::start)
+    }
+
+    /// Starts six nodes, joins them with `redis-cli --cluster create` and
+    /// waits until every node says `cluster_state:ok` and every replica's
+    /// link to its primary is up.
+    ///
+    /// # Panics
+    /// When the nodes do not start or the Cluster does not form in time.
+    pub fn start() -> Self {
+        let scratch = Scratch::new("cluster");
+        let ports = free_port_pairs(6);
+        let mut nodes = Vec::with_capacity(6);
+        for &port in &ports {
+            let mut args = common_args(port, scratch.path());
+            for (k, v) in [
+                ("--cluster-enabled", "yes".to_owned()),
+                ("--cluster-node-timeout", "2000".to_owned()),
+                (
+                    "--cluster-config-file",
+                    scratch
+                        .path()
+                        .join(format!("nodes-{port}.conf"))
+                        .display()
+                        .to_string(),
+                ),
+            ] {
+                args.push(k.to_owned());
+                args.push(v);
+            }
+            nodes.push(Guarded::spawn(port, &args));
+        }
+        for &port in &ports {
+            wait_until("a cluster node to answer PING", || {
+                ask(port, &["PING"]).as_deref() == Some("+PONG")
+            });
+        }
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(ports.iter().map(|p| format!("127.0.0.1:{p}")))
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli not runnable: {e}"));
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let nodes = nodes
+            .into_iter()
+            .map(|server| {
+                let id = ask(server.port, &["CLUSTER", "MYID"]).unwrap_or_default();
+                ClusterNode { server, id }
+            })
+            .collect();
+        let cluster = Self {
+            nodes,
+            _scratch: scratch,
+        };
+        cluster.wait_healthy("the Cluster to form");
+        cluster
+    }
+
+    /// Seed URLs of every node (`redis://127.0.0.1:<port>`).
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.server.port))
+            .collect()
+    }
+
+    /// Ports of the nodes still running.
+    pub fn ports(&self) -> Vec<u16> {
+        self.live().map(|n| n.server.port).collect()
+    }
+
+    fn live(&self) -> impl Iterator<Item = &ClusterNode> {
+        self.nodes.iter().filter(|n| n.server.is_running())
+    }
+
+    /// Waits until every running node says `cluster_state:ok` and every
+    /// running replica's link is up.
+    fn wait_healthy(&self, what: &str) {
+        wait_until(what, || {
+            self.live().all(|n| {
+                let Some(info) = ask(n.server.port, &["CLUSTER", "INFO"]) else {
+                    return false;
+                };
+                if info_field(&info, "cluster_state").as_deref() != Some("ok") {
+                    return false;
+                }
+                let Some(repl) = ask(n.server.port, &["INFO", "replication"]) else {
+                    return false;
+                };
+                match info_field(&repl, "role").as_deref() {
+                    Some("master") => true,
+                    Some("slave") => {
+                        info_field(&repl, "master_link_status").as_deref() == Some("up")
+                    }
+                    _ => false,
+                }
+            })
+        });
+    }
+
+    /// The port of the primary serving `slot`, as a running node sees it.
+    pub fn primary_of_slot(&self, slot: u16) -> Option<u16> {
+        primary_of_slot_seen_by(self.live().next()?.server.port, slot)
+    }
+
+    /// Kills (SIGKILL) the running primary serving `slot` and returns what it
+    /// served; its replica takes over after the node timeout (2 s).
+    ///
+    /// # Panics
+    /// When no running primary serves `slot`.
+    pub fn kill_primary_of_slot(&mut self, slot: u16) -> KilledPrimary {
+        let port = self
+            .primary_of_slot(slot)
+            .unwrap_or_else(|| panic!("no primary serves slot {slot}"));
+        self.kill_port(port)
+    }
+
+    /// Kills (SIGKILL) one running primary and returns what it served.
+    ///
+    /// # Panics
+    /// When no primary is running.
+    pub fn kill_primary(&mut self) -> KilledPrimary {
+        let port = self
+            .live()
+            .map(|n| n.server.port)
+            .find(|&p| {
+                ask(p, &["INFO", "replication"])
+                    .and_then(|r| info_field(&r, "role"))
+                    .as_deref()
+                    == Some("master")
+            })
+            .expect("a running primary");
+        self.kill_port(port)
+    }
+
+    fn kill_port(&mut self, port: u16) -> KilledPrimary {
+        let text = ask(port, &["CLUSTER", "NODES"]).unwrap_or_default();
+        let slots = text
+            .lines()
+            .find(|l| l.contains("myself"))
+            .map(|line| {
+                line.split_whitespace()
+                    .skip(8)
+                    .filter_map(|r| {
+                        let (lo, hi) = r.split_once('-').unwrap_or((r, r));
+                        Some((lo.parse().ok()?, hi.parse().ok()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.server.port == port)
+            .expect("a node on that port");
+        node.server.kill();
+        KilledPrimary {
+            node_id: node.id.clone(),
+            port,
+            slots,
+        }
+    }
+
+    /// Whether the failover after `killed` has finished: every running node
+    /// marks it failed, names a running primary for each of its slot ranges
+    /// and says `cluster_state:ok`.
+    pub fn failover_finished(&self, killed: &KilledPrimary) -> bool {
+        self.live().all(|n| {
+            let port = n.server.port;
+            let marked = ask(port, &["CLUSTER", "NODES"]).is_some_and(|t| {
+                t.lines().any(|l| {
+                    let mut f = l.split_whitespace();
+                    f.next() == Some(killed.node_id.as_str())
+                        && f.nth(1).is_some_and(|flags| flags.contains("fail"))
+                })
+            });
+            let ok = ask(port, &["CLUSTER", "INFO"])
+                .and_then(|i| info_field(&i, "cluster_state"))
+                .as_deref()
+                == Some("ok");
+            let moved = killed.slots.iter().all(|&(lo, _)| {
+                primary_of_slot_seen_by(port, lo).is_some_and(|p| p != killed.port)
+            });
+            marked && ok && moved
+        })
+    }
+
+    /// Waits (bounded) until [`failover_finished`](Self::failover_finished).
+    ///
+    /// # Panics
+    /// When it has not finished within a minute.
+    pub fn wait_failover(&self, killed: &KilledPrimary) {
+        wait_until("the Cluster failover", || self.failover_finished(killed));
+    }
+}
+
+/// The port of the primary serving `slot`, as the node on `port` sees it
+/// (a primary marked failed does not count).
+fn primary_of_slot_seen_by(port: u16, slot: u16) -> Option<u16> {
+    let text = ask(port, &["CLUSTER", "NODES"])?;
+    text.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if !f.get(2)?.contains("master") || f.get(2)?.contains("fail") {
+            return None;
+        }
+        let serves = f[8..].iter().any(|r| {
+            let (lo, hi) = r.split_once('-').unwrap_or((r, r));
+            matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if lo <= slot && slot <= hi)
+        });
+        let addr = f.get(1)?.split('@').next()?;
+        serves.then(|| addr.rsplit(':').next()?.parse().ok()).flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_fails_over() {
+        let mut cluster = RedisCluster::start();
+        assert_eq!(cluster.ports().len(), 6);
+        let killed = cluster.kill_primary_of_slot(0);
+        assert!(killed.slots.iter().any(|&(lo, _)| lo == 0), "{killed:?}");
+        cluster.wait_failover(&killed);
+        assert!(cluster.primary_of_slot(0).is_some_and(|p| p != killed.port));
+    }
+}
