@@ -7,12 +7,15 @@
 # readiness probe's, warn-level logs), then runs wrk on loopback:
 #   image_code (Redis) at 16 and 64 connections,
 #   sms_code   (Redis) at 64 connections, with captchas seeded beforehand,
-#   image_code (memory store) at 64 connections, for comparison.
+#   image_code (memory store) at 64 connections, for comparison;
+#   with STORE=cluster also image_code and sms_code (64 connections) on a
+#   three-primary Redis Cluster started here, beside the standalone cases.
 # For each it prints req/s, p50, p99, errors, the server's CPU µs per request,
 # Redis commands per request and the server's peak RSS. RUNS (default 3) runs
 # per case; the last line of each case is the median. Stops all it started.
 #
-# Env: RUNS=3 DURATION=10s THREADS=2 PIN=1 (pin server to CPU 0, wrk and redis to CPU 1).
+# Env: RUNS=3 DURATION=10s THREADS=2 PIN=1 (pin server to CPU 0, wrk and redis to CPU 1),
+#      STORE=cluster (add the Cluster cases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,6 +23,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 PIN=${PIN:-0}
+STORE=${STORE:-}
 export WRK_DIR="$ROOT/scripts/wrk"
 
 command -v wrk >/dev/null || { echo "load.sh: wrk missing (apt-get install wrk)" >&2; exit 1; }
@@ -29,6 +33,17 @@ cargo build --release --locked -p passport-server --bin passport-server
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/passport-server
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A Cluster node also listens on its port + 10000 (the cluster bus).
+free_cluster_port() { python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 50000)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass'; }
 pin() { if [ "$PIN" = 1 ]; then echo "taskset -c $1"; fi; }
 
 PIDS=()
@@ -41,9 +56,29 @@ $(pin 1) redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendon
 PIDS+=($!)
 until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.05; done
 
+# STORE=cluster: three primaries, no replicas (the Cluster's routing is what
+# is measured, not its failover).
+CLUSTER_PORTS=()
+if [ "$STORE" = cluster ]; then
+  CLUSTER_DIR=$(mktemp -d)
+  for _ in 1 2 3; do
+    p=$(free_cluster_port); CLUSTER_PORTS+=("$p"); mkdir -p "$CLUSTER_DIR/$p"
+    (cd "$CLUSTER_DIR/$p" && exec $(pin 1) redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
+      --cluster-node-timeout 2000 --save "" --appendonly no --maxmemory-policy noeviction >/dev/null) &
+    PIDS+=($!)
+  done
+  for p in "${CLUSTER_PORTS[@]}"; do until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done; done
+  redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >/dev/null
+  for p in "${CLUSTER_PORTS[@]}"; do
+    until redis-cli -p "$p" cluster info | grep -q cluster_state:ok; do sleep 0.05; done
+  done
+  CLUSTER_NODES=$(printf 'redis://127.0.0.1:%s,' "${CLUSTER_PORTS[@]}"); CLUSTER_NODES=${CLUSTER_NODES%,}
+fi
+
 SERVER_PID=""
-start_server() { # $1 = backend
+start_server() { # $1 = backend, $2 = redis mode (default standalone)
   local port; port=$(free_port)
+  PASSPORT__STORE__REDIS__MODE=${2:-standalone} PASSPORT__STORE__REDIS__NODES=${CLUSTER_NODES:-} \
   PASSPORT__SERVER__HOST=127.0.0.1 PASSPORT__SERVER__PORT=$port PASSPORT__SERVER__METRICS_ADDR= \
   PASSPORT__STORE__BACKEND=$1 PASSPORT__STORE__REDIS__URL=redis://127.0.0.1:$REDIS_PORT \
   PASSPORT__STORE__MEMORY__MAX_CAPTCHA_ANSWERS=5000000 PASSPORT__STORE__MEMORY__MAX_MOBILE_ENTRIES=10000000 PASSPORT__STORE__MEMORY__MAX_SMS_CODES=5000000 \
@@ -62,17 +97,57 @@ start_server() { # $1 = backend
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-redis_cmds() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
+REDIS_PORTS=("$REDIS_PORT")
+redis_cmds() {
+  local total=0 p
+  for p in "${REDIS_PORTS[@]}"; do
+    total=$(( total + $(redis-cli -p "$p" info stats | awk -F: '/^total_commands_processed/ {print $2+0}') ))
+  done
+  echo "$total"
+}
 peak_rss_mb() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 TICK=$(getconf CLK_TCK)
 
 seed_captchas() { # $1 = base: THREADS blocks of 200,000 solved captchas
+  if [ "${REDIS_PORTS[0]}" != "$REDIS_PORT" ]; then seed_cluster "$1"; return; fi
   awk -v base="$1" -v threads="$THREADS" 'BEGIN {
     for (t = 0; t < threads; t++) for (n = 0; n < 200000; n++) {
       k = base + t * 1000000 + n; id = sprintf("00000000-0000-4000-8000-%012d", k)
       key = "ImageCode_" id
       printf "*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$4\r\nACEF\r\n$2\r\nEX\r\n$3\r\n900\r\n", length(key), key
     } }' | redis-cli -p "$REDIS_PORT" --pipe >/dev/null
+}
+
+# The same captchas on the Cluster: each key sent to the primary of its slot.
+seed_cluster() { # $1 = base
+  python3 - "$1" "$THREADS" "${REDIS_PORTS[@]}" <<'PY'
+import subprocess, sys
+base, threads, ports = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+def crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+owner = {}
+for port in ports:
+    for line in subprocess.run(["redis-cli", "-p", port, "cluster", "nodes"], capture_output=True, text=True).stdout.splitlines():
+        if "myself" in line:
+            for r in line.split()[8:]:
+                lo, _, hi = r.partition("-")
+                for slot in range(int(lo), int(hi or lo) + 1):
+                    owner[slot] = port
+out = {p: [] for p in ports}
+for t in range(threads):
+    for n in range(200000):
+        key = "ImageCode_%s" % ("00000000-0000-4000-8000-%012d" % (base + t * 1000000 + n))
+        k = key.encode()
+        out[owner[crc16(k) % 16384]].append(b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$4\r\nACEF\r\n$2\r\nEX\r\n$3\r\n900\r\n" % (len(k), k))
+for port, cmds in out.items():
+    subprocess.run(["redis-cli", "-p", port, "--pipe"], input=b"".join(cmds), stdout=subprocess.DEVNULL, check=True)
+PY
 }
 
 results=()
@@ -112,6 +187,14 @@ run_case "image_code redis" image_code 16
 run_case "image_code redis" image_code 64
 run_case "sms_code redis" sms_code 64
 stop_server
+if [ "$STORE" = cluster ]; then
+  REDIS_PORTS=("${CLUSTER_PORTS[@]}")
+  start_server redis cluster
+  run_case "image_code cluster" image_code 64
+  run_case "sms_code cluster" sms_code 64
+  stop_server
+  REDIS_PORTS=("$REDIS_PORT")
+fi
 start_server memory
 run_case "image_code memory" image_code 64
 stop_server
