@@ -58,6 +58,12 @@ pub(crate) fn document(table: &[Endpoint]) -> OpenApi {
     let mut paths = Paths::new();
     for endpoint in table {
         let mut operation = endpoint.operation.clone();
+        if !endpoint.answers.is_empty() {
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(accept_language()));
+        }
         add_answers(&mut operation, endpoint.answers);
         paths.add_path_operation(&endpoint.path, vec![endpoint.method.clone()], operation);
     }
@@ -178,6 +184,23 @@ fn add_answers(operation: &mut Operation, answers: &[Answer]) {
             .responses
             .insert(status.to_string(), RefOr::T(response.build()));
     }
+}
+
+/// `Accept-Language`, which every JSON answer follows.
+fn accept_language() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::Required;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    ParameterBuilder::new()
+        .name("Accept-Language")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "The language of `errmsg`: English when the client prefers it (`en`) over \
+             Chinese (`zh`), else `messages.default_lang`. Any value is accepted.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+        .example(Some(serde_json::json!("en-US,en;q=0.9")))
+        .build()
 }
 
 fn string_header(description: &str) -> utoipa::openapi::header::Header {
