@@ -2,7 +2,7 @@
 # How often off-the-shelf solvers read our captchas: ddddocr (both shipped models, with and
 # without the alphabet restriction) and tesseract, on each image as served and after each
 # clean-up (grayscale, 2x upscale, 3x3 median, Otsu threshold, their chain, two colour
-# separations). A captcha counts as broken when any reader reads any variant exactly.
+# separations, and seven more: see scripts/ocr-check.py). A captcha counts as broken when any reader reads any variant exactly.
 #
 #   scripts/ocr-check.sh [COUNT] [-- extra arguments for the samples example, e.g. --style classic]
 #
