@@ -6,6 +6,9 @@ use crate::{Picture, RenderError};
 ///
 /// A captcha has a handful of colours, so a palette image is a third of the raw size of RGB
 /// before compression even starts, and the fast deflate mode is then both quick and small.
+/// At 8 bits (the crowded style's palette of 66 colours) the palette is written in order of
+/// use and rows are `Up`-filtered: `fdeflate`'s fast mode codes small byte values shortest,
+/// and the polarity stripes repeat from one row to the next (figures in `docs/benchmarks.md`).
 pub(crate) fn png(picture: &Picture) -> Result<Vec<u8>, RenderError> {
     let colours = picture.palette.len();
     let depth: u8 = match colours {
@@ -14,10 +17,16 @@ pub(crate) fn png(picture: &Picture) -> Result<Vec<u8>, RenderError> {
         5..=16 => 4,
         _ => 8,
     };
-    let packed = pack(picture, depth);
+    let mut packed = pack(picture, depth);
     let mut palette = Vec::with_capacity(colours * 3);
-    for c in picture.palette.iter() {
-        palette.extend_from_slice(c);
+    if depth == 8 {
+        for &i in &by_use(&mut packed, colours) {
+            palette.extend_from_slice(&picture.palette[i]);
+        }
+    } else {
+        for c in picture.palette.iter() {
+            palette.extend_from_slice(c);
+        }
     }
     let mut out = Vec::with_capacity(packed.len() / 2 + 128);
     let mut encoder = png::Encoder::new(&mut out, picture.width, picture.height);
@@ -30,8 +39,13 @@ pub(crate) fn png(picture: &Picture) -> Result<Vec<u8>, RenderError> {
     });
     encoder.set_palette(palette);
     encoder.set_compression(png::Compression::Fast);
-    // Filters predict smooth gradients; palette indices have none, so they only cost time.
-    encoder.set_filter(png::Filter::NoFilter);
+    // Filters predict smooth gradients, which palette indices lack; only the stripes of an
+    // 8-bit picture, which `Up` turns into zeros, pay for one.
+    encoder.set_filter(if depth == 8 {
+        png::Filter::Up
+    } else {
+        png::Filter::NoFilter
+    });
     let mut writer = encoder.write_header().map_err(png_error)?;
     writer.write_image_data(&packed).map_err(png_error)?;
     writer.finish().map_err(png_error)?;
@@ -40,6 +54,25 @@ pub(crate) fn png(picture: &Picture) -> Result<Vec<u8>, RenderError> {
 
 fn png_error(e: png::EncodingError) -> RenderError {
     RenderError(format!("png: {e}"))
+}
+
+/// Renumbers the palette indices in `pixels` by how often each is used, most used first, and
+/// returns the old index of each new one.
+fn by_use(pixels: &mut [u8], colours: usize) -> Vec<usize> {
+    let mut count = [0u32; 256];
+    for &p in pixels.iter() {
+        count[usize::from(p)] += 1;
+    }
+    let mut order: Vec<usize> = (0..colours).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(count[i]));
+    let mut new_index = [0u8; 256];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new as u8;
+    }
+    for p in pixels.iter_mut() {
+        *p = new_index[usize::from(*p)];
+    }
+    order
 }
 
 /// Packs one-byte indices into rows of `depth`-bit pixels, most significant bits first.
