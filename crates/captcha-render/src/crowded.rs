@@ -6,7 +6,9 @@
 //! each other's ink: a person follows each closed outline (each in its own colour), while a
 //! model sees a band of crossing lines with no column that belongs to one character. The
 //! clutter is made of pieces of the same outlines, stroked the same way and in the same inks,
-//! so no filter on width, colour or darkness removes it without removing the text.
+//! so no filter on width, colour or darkness removes it without removing the text. Last,
+//! narrow stripes across the whole picture swap light and dark (`crate::stripes`), so every
+//! stroke changes polarity every few pixels while keeping its hue.
 
 use std::f32::consts::PI;
 
@@ -17,6 +19,7 @@ use crate::draw::{
     Canvas, Layout, Paint, Path, Pose, Setup, Warp, chains, pose, push_segment, uniform,
 };
 use crate::shape::Shape;
+use crate::stripes::Stripes;
 
 /// Glyph rotation limit either way (25 degrees): overlap already makes reading work; less lean
 /// keeps it quick.
@@ -90,6 +93,12 @@ pub(crate) fn draw<R: Rng + ?Sized>(
         canvas.begin_glyph();
         canvas.fill(&stroke, g.ink, Paint::Ink);
         canvas.end_glyph(g.ink);
+    }
+
+    // Noise 0 draws the glyphs alone.
+    if setup.noise > 0 {
+        let stripes = Stripes::choose(rng, canvas, setup.palette, layout.em_px);
+        canvas.invert_where(|y, row| stripes.mark_row(y, row));
     }
 }
 

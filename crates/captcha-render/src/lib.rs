@@ -15,6 +15,7 @@ mod encode;
 mod params;
 mod raster;
 mod shape;
+mod stripes;
 
 #[cfg(feature = "test-util")]
 pub use draw::GlyphMask;

@@ -196,6 +196,10 @@ pub fn luminance(c: [u8; 3]) -> f32 {
 
 /// WCAG contrast ratio of two colours, 1..=21.
 pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f32 {
-    let (la, lb) = (luminance(a), luminance(b));
+    contrast_of_luminances(luminance(a), luminance(b))
+}
+
+/// WCAG contrast ratio of two relative luminances, 1..=21.
+pub(crate) fn contrast_of_luminances(la: f32, lb: f32) -> f32 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }

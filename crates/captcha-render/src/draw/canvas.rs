@@ -12,11 +12,15 @@ use crate::raster::Coverage;
 /// First palette index of the tints (one per ink) the crowded style fills glyph bodies with:
 /// past every index an ink can have, so the coverage table knows them as level 0.
 pub(crate) const TINT_BASE: usize = 1 + crate::MAX_INKS * LEVELS as usize;
-/// Share of ink in a tint: light enough that the outline keeps its contrast against it.
-const TINT_MIX: f32 = 0.16;
+/// Share of ink in a tint: light enough that the outline keeps its contrast against it, with
+/// room to spare where stripes darken part of what surrounds the outline.
+const TINT_MIX: f32 = 0.12;
+/// Offset of each colour's lightness-inverted twin in the crowded style's palette.
+pub(crate) const INVERTED: u8 = (TINT_BASE + crate::MAX_INKS) as u8;
 
-/// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`,
-/// padding up to [`TINT_BASE`] and then one light tint of each ink.
+/// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`
+/// (the crowded style), padding up to [`TINT_BASE`], one light tint of each ink, padding up to
+/// [`INVERTED`], and then the lightness-inverted twin of every colour before it.
 pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]], tints: bool) -> Arc<[[u8; 3]]> {
     let mut out = vec![background];
     for ink in inks {
@@ -39,8 +43,24 @@ pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]], tints: bool) -> Arc
             };
             out.push([mix(0), mix(1), mix(2)]);
         }
+        out.resize(usize::from(INVERTED), background);
+        out.extend_from_within(..);
+        for c in &mut out[usize::from(INVERTED)..] {
+            *c = invert_lightness(*c);
+        }
     }
     out.into()
+}
+
+/// The colour of the same hue and saturation with the opposite HSL lightness.
+///
+/// Lightness is the mean of the largest and smallest channel; moving every channel by the same
+/// amount keeps hue and chroma, and moving it by `1 - max - min` turns `(max, min)` into
+/// `(1 - min, 1 - max)`: dark ink becomes light ink of its own hue, the light background dark.
+pub(crate) fn invert_lightness(c: [u8; 3]) -> [u8; 3] {
+    let (max, min) = (c.iter().max(), c.iter().min());
+    let shift = 255 - i16::from(*max.unwrap_or(&0)) - i16::from(*min.unwrap_or(&0));
+    c.map(|v| (i16::from(v) + shift).clamp(0, 255) as u8)
 }
 
 /// Closed polylines in canvas pixels, ready to fill.
@@ -75,6 +95,16 @@ pub(crate) struct Canvas {
     pub(crate) width: usize,
     pub(crate) height: usize,
     pub(crate) pixels: Vec<u8>,
+    /// For each pixel, a bit per answer glyph (by its number less one) that inked it at
+    /// coverage of a half or more, so that what is drawn after them can be checked against
+    /// them; empty until the first glyph.
+    pub(crate) inked: Vec<u16>,
+    /// For each pixel, a bit per answer glyph (by its number less one) whose outline fill
+    /// reached it at all, however faintly: not part of what surrounds that glyph.
+    pub(crate) touched: Vec<u16>,
+    /// The number of the answer glyph being drawn (0: none), and how many have begun.
+    glyph: u8,
+    glyphs: u8,
     /// Answer ink of each glyph drawn so far, and the one being drawn.
     #[cfg(feature = "test-util")]
     masks: Vec<GlyphMask>,
@@ -107,6 +137,10 @@ impl Canvas {
             width,
             height,
             pixels: vec![0; width * height],
+            inked: Vec::new(),
+            touched: Vec::new(),
+            glyph: 0,
+            glyphs: 0,
             #[cfg(feature = "test-util")]
             masks: Vec::new(),
             #[cfg(feature = "test-util")]
@@ -120,6 +154,10 @@ impl Canvas {
 
     /// What is filled from here to [`Self::end_glyph`] is one answer glyph's ink.
     pub(crate) fn begin_glyph(&mut self) {
+        self.glyphs = self.glyphs.saturating_add(1);
+        self.glyph = self.glyphs;
+        self.inked.resize(self.pixels.len(), 0);
+        self.touched.resize(self.pixels.len(), 0);
         #[cfg(feature = "test-util")]
         {
             self.recording = Some(GlyphMask {
@@ -133,6 +171,7 @@ impl Canvas {
     }
 
     pub(crate) fn end_glyph(&mut self, _ink: usize) {
+        self.glyph = 0;
         #[cfg(feature = "test-util")]
         if let Some(mut m) = self.recording.take() {
             m.ink = _ink;
@@ -153,6 +192,27 @@ impl Canvas {
                 .collect();
         }
         masks
+    }
+
+    /// Swaps each pixel that `dark_row(y, row)` marks in its row for the pixel's
+    /// lightness-inverted twin (the palette must have the twins: see [`palette`]). Answer ink
+    /// keeps counting as visible: it is still the glyph's own ink, in the other polarity.
+    pub(crate) fn invert_where(&mut self, mut dark_row: impl FnMut(usize, &mut [bool])) {
+        let mut row = vec![false; self.width];
+        for y in 0..self.height {
+            row.fill(false);
+            dark_row(y, &mut row);
+            let start = y * self.width;
+            for (x, _) in row.iter().enumerate().filter(|(_, d)| **d) {
+                self.pixels[start + x] += INVERTED;
+                #[cfg(feature = "test-util")]
+                for m in &mut self.masks {
+                    if m.written[start + x] != 0 {
+                        m.written[start + x] += INVERTED;
+                    }
+                }
+            }
+        }
     }
 
     pub(crate) fn fill(&mut self, path: &Path, ink: usize, paint: Paint) {
@@ -209,6 +269,23 @@ impl Canvas {
                         }
                     }
                 };
+            }
+        }
+        if self.glyph > 0 {
+            let bit = 1u16 << ((self.glyph - 1) % 16);
+            for y in 0..rh {
+                let start = (oy + y) * self.width + ox;
+                let touched = &mut self.touched[start..start + rw];
+                let inked = &mut self.inked[start..start + rw];
+                for ((t, k), &v) in touched.iter_mut().zip(inked).zip(coverage.row(y)) {
+                    let v = v.abs();
+                    if v > 0.0 {
+                        *t |= bit;
+                    }
+                    if v >= 0.5 {
+                        *k |= bit;
+                    }
+                }
             }
         }
         #[cfg(feature = "test-util")]
