@@ -1,6 +1,7 @@
 //! One contract, every store: the same tests run against the memory store
 //! and (with the `redis` feature) the Redis store, standalone, on a Cluster
-//! and behind Sentinels, each test under its own key prefix.
+//! and behind Sentinels (each of those two also over TLS only), each test
+//! under its own key prefix.
 // Test binaries: `pub` items in their modules are reachable from the
 // test modules only, which is what they are for.
 #![allow(unreachable_pub)]
@@ -1184,7 +1185,17 @@ mod redis_support {
 
     impl RedisFixture {
         pub async fn raw(&self) -> redis::aio::MultiplexedConnection {
-            redis::Client::open(self.url.as_str())
+            let client = match &self.base.tls_ca_file {
+                Some(ca) => redis::Client::build_with_tls(
+                    self.url.as_str(),
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(std::fs::read(ca).unwrap()),
+                    },
+                ),
+                None => redis::Client::open(self.url.as_str()),
+            };
+            client
                 .unwrap()
                 .get_multiplexed_async_connection()
                 .await
@@ -1297,6 +1308,36 @@ mod redis_support {
         fixture_on(base, primary)
     }
 
+    /// A store on the TLS Cluster shared by this test binary: `rediss://`
+    /// seeds and the Cluster's own CA.
+    pub async fn make_tls_cluster(test: &str) -> Fixture {
+        let cluster = passport_testkit::RedisCluster::shared_tls();
+        let prefix = unique_prefix(test);
+        let base = RedisConfig {
+            mode: code_store::RedisMode::Cluster,
+            nodes: cluster.urls(),
+            tls_ca_file: cluster.ca_file(),
+            ..config("", &prefix)
+        };
+        fixture_on(base, cluster.urls()[0].clone())
+    }
+
+    /// A store on the TLS Sentinel topology shared by this test binary:
+    /// `rediss://` Sentinels, a TLS primary, and a CA file trusting both.
+    pub async fn make_tls_sentinel(test: &str) -> Fixture {
+        let topology = passport_testkit::RedisSentinel::shared_tls();
+        let prefix = unique_prefix(test);
+        let base = RedisConfig {
+            mode: code_store::RedisMode::Sentinel,
+            sentinels: topology.sentinel_urls(),
+            sentinel_master: topology.master_name().to_owned(),
+            tls_ca_file: topology.ca_file(),
+            ..config("", &prefix)
+        };
+        let primary = format!("rediss://127.0.0.1:{}", topology.primary_port());
+        fixture_on(base, primary)
+    }
+
     fn fixture_on(base: RedisConfig, url: String) -> Fixture {
         let store = RedisStore::new(base.clone()).unwrap();
         Fixture {
@@ -1312,7 +1353,7 @@ mod redis_support {
 }
 
 #[cfg(feature = "redis")]
-use redis_support::{make_cluster, make_redis, make_sentinel};
+use redis_support::{make_cluster, make_redis, make_sentinel, make_tls_cluster, make_tls_sentinel};
 
 #[cfg(feature = "redis")]
 contract_tests!(redis_store, make_redis);
@@ -1322,6 +1363,12 @@ contract_tests!(redis_cluster, make_cluster);
 
 #[cfg(feature = "redis")]
 contract_tests!(redis_sentinel, make_sentinel);
+
+#[cfg(feature = "redis")]
+contract_tests!(redis_tls_cluster, make_tls_cluster);
+
+#[cfg(feature = "redis")]
+contract_tests!(redis_tls_sentinel, make_tls_sentinel);
 
 /// What only the Redis store promises: real expiry, a TTL on every key, the
 /// key layout, and recovery from a stopped server.

@@ -1,12 +1,14 @@
-//! The Redis store beyond one plain server: its settings, TLS, the
-//! Cluster's slots, `WAIT`, and failover on a Cluster and behind Sentinels.
+//! The Redis store beyond one plain server: its settings, TLS (standalone,
+//! Cluster and Sentinel), the Cluster's slots, `WAIT`, and failover on a
+//! Cluster and behind Sentinels.
 //! (The contract suite itself runs on every mode in `contract.rs`.)
 #![cfg(feature = "redis")]
 
 use std::time::{Duration, Instant};
 
 use code_store::{
-    CodeLimits, CodeStore, EntryKind, RedisConfig, RedisMode, RedisStore, SmsCodeStore, StoreError,
+    CodeCheck, CodeLimits, CodeStore, EntryKind, Issued, RedisConfig, RedisMode, RedisStore,
+    SmsCodeStore, StoreError,
 };
 use deadpool_redis::redis;
 use passport_testkit::{RedisCluster, RedisSentinel, TlsRedisServer, unique_prefix};
@@ -207,6 +209,197 @@ async fn tls_with_the_servers_ca_works_and_with_another_ca_is_refused() {
     })
     .unwrap();
     assert!(plain.ping().await.is_err());
+}
+
+/// The flow a sign-up runs, through `store`: a captcha answer put and
+/// taken once, an SMS code issued under an interval and a daily cap, a
+/// wrong check, the right one, and the code gone after it.
+async fn run_the_flow(store: &RedisStore) {
+    store
+        .put(EntryKind::CaptchaAnswer, "ImageCode_a", "XK7P", MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take("ImageCode_a").await.unwrap().as_deref(),
+        Some("XK7P")
+    );
+    assert_eq!(store.take("ImageCode_a").await.unwrap(), None, "used up");
+    let n = store
+        .incr(EntryKind::IpCounter, "127.0.0.1", MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(n.value, 1);
+    let limits = CodeLimits {
+        interval: MINUTE,
+        daily_cap: 10,
+        daily_window: MINUTE,
+    };
+    let mobile = "SMS_13800000000";
+    assert_eq!(
+        store
+            .issue_code(mobile, "123456", MINUTE, limits)
+            .await
+            .unwrap(),
+        Issued::Stored
+    );
+    assert!(matches!(
+        store
+            .issue_code(mobile, "654321", MINUTE, limits)
+            .await
+            .unwrap(),
+        Issued::IntervalHeld { .. }
+    ));
+    assert_eq!(
+        store.check_code(mobile, "000000", 5).await.unwrap(),
+        CodeCheck::Rejected { attempts_left: 4 }
+    );
+    assert_eq!(
+        store.check_code(mobile, "123456", 5).await.unwrap(),
+        CodeCheck::Accepted
+    );
+    assert_eq!(
+        store.check_code(mobile, "123456", 5).await.unwrap(),
+        CodeCheck::Missing,
+        "a code is accepted once"
+    );
+}
+
+/// Asserts that `store` cannot reach its servers: it fails, within its
+/// own bounds, and writes nothing.
+async fn assert_refused(store: &RedisStore, what: &str) {
+    let started = Instant::now();
+    match store.ping().await {
+        Err(e @ (StoreError::Unavailable(_) | StoreError::Backend(_))) => {
+            println!("{what}: refused: {e}");
+        }
+        other => panic!("{what}: a server it cannot verify was trusted: {other:?}"),
+    }
+    assert!(
+        store
+            .put(
+                EntryKind::CaptchaAnswer,
+                "ImageCode_refused",
+                "XK7P",
+                MINUTE
+            )
+            .await
+            .is_err(),
+        "{what}: a write went through"
+    );
+    // Connect and command timeouts of the default settings, twice over,
+    // with room for a busy machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{what}: refusing took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_cluster_runs_the_flow_with_its_ca_and_refuses_another_ca_or_plain_text() {
+    let cluster = RedisCluster::shared_tls();
+    let prefix = unique_prefix("tls-cluster");
+    let config = |ca| RedisConfig {
+        tls_ca_file: Some(ca),
+        ..cluster_config(cluster, &prefix)
+    };
+    assert!(cluster.urls().iter().all(|u| u.starts_with("rediss://")));
+    let good = RedisStore::new(config(cluster.ca_file().expect("a CA"))).unwrap();
+    run_the_flow(&good).await;
+
+    let wrong = RedisStore::new(config(cluster.wrong_ca_file().expect("a CA"))).unwrap();
+    assert_refused(&wrong, "cluster, another CA").await;
+    let plain = RedisStore::new(RedisConfig {
+        nodes: cluster
+            .urls()
+            .iter()
+            .map(|u| u.replacen("rediss://", "redis://", 1))
+            .collect(),
+        ..cluster_config(cluster, &prefix)
+    })
+    .unwrap();
+    assert_refused(&plain, "cluster, plain text").await;
+    assert_eq!(
+        good.take("ImageCode_refused").await.unwrap(),
+        None,
+        "the refused stores wrote nothing"
+    );
+}
+
+/// How many connections to the topology's Sentinels last sent a
+/// `SENTINEL` command: the clients that asked them for the primary and
+/// keep their connection (Sentinels talk to one another with `PING`,
+/// `PUBLISH` and `INFO` while their primary is up). Asked over TLS.
+async fn connections_that_asked_sentinels(topology: &RedisSentinel) -> usize {
+    let ca = std::fs::read(topology.ca_file().expect("a CA")).unwrap();
+    let mut total = 0;
+    for url in topology.sentinel_urls() {
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(ca.clone()),
+        };
+        let mut conn = redis::Client::build_with_tls(url, certificates)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let clients: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        total += clients
+            .lines()
+            .filter(|l| l.split(' ').any(|f| f.starts_with("cmd=sentinel")))
+            .count();
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_sentinel_runs_the_flow_and_refuses_a_sentinel_or_a_primary_it_cannot_verify() {
+    let topology = RedisSentinel::shared_tls();
+    let prefix = unique_prefix("tls-sentinel");
+    let config = |ca| RedisConfig {
+        mode: RedisMode::Sentinel,
+        sentinels: topology.sentinel_urls(),
+        sentinel_master: topology.master_name().to_owned(),
+        tls_ca_file: Some(ca),
+        key_prefix: prefix.clone(),
+        ..RedisConfig::default()
+    };
+    assert!(
+        topology
+            .sentinel_urls()
+            .iter()
+            .all(|u| u.starts_with("rediss://"))
+    );
+    // The Sentinels' and the data nodes' certificates come from two CAs:
+    // the file trusts both.
+    let good = RedisStore::new(config(topology.ca_file().expect("a CA"))).unwrap();
+    run_the_flow(&good).await;
+
+    // Trusting the Sentinels' CA only: they answer (a connection that
+    // asked them stays open), and name a primary whose certificate the
+    // store cannot verify.
+    let before = connections_that_asked_sentinels(topology).await;
+    let sentinels_only =
+        RedisStore::new(config(topology.sentinel_ca_file().expect("a CA"))).unwrap();
+    assert_refused(&sentinels_only, "sentinel, the primary's CA missing").await;
+    let asked = connections_that_asked_sentinels(topology).await;
+    assert!(
+        asked > before,
+        "the Sentinels were not asked: {before} -> {asked}"
+    );
+    // Trusting neither: not even the Sentinels are asked.
+    let wrong = RedisStore::new(config(topology.wrong_ca_file().expect("a CA"))).unwrap();
+    assert_refused(&wrong, "sentinel, another CA").await;
+    assert_eq!(connections_that_asked_sentinels(topology).await, asked);
+    assert_eq!(
+        good.take("ImageCode_refused").await.unwrap(),
+        None,
+        "the refused stores wrote nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

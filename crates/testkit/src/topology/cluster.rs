@@ -1,9 +1,12 @@
-//! A Redis Cluster of three primaries and three replicas, and its failover.
+//! A Redis Cluster of three primaries and three replicas, plain or TLS, and its failover.
 
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::process::{Guarded, Scratch, ask, common_args, free_port_pairs, info_field, wait_until};
+use super::process::{
+    Guarded, Scratch, Wire, common_args, free_port_pairs, info_field, wait_until,
+};
+use super::tls::{make_certificates, tls_args};
 
 /// One node of a [`RedisCluster`].
 #[derive(Debug)]
@@ -17,7 +20,8 @@ struct ClusterNode {
 #[derive(Debug)]
 pub struct RedisCluster {
     nodes: Vec<ClusterNode>,
-    _scratch: Scratch,
+    wire: Wire,
+    scratch: Scratch,
 }
 
 /// A primary [`RedisCluster::kill_primary`] killed.
@@ -40,6 +44,13 @@ impl RedisCluster {
         SHARED.get_or_init(RedisCluster::start)
     }
 
+    /// The TLS Cluster shared by every test of this test binary (started
+    /// on first use), as [`RedisCluster::start_tls`] starts it.
+    pub fn shared_tls() -> &'static RedisCluster {
+        static SHARED: OnceLock<RedisCluster> = OnceLock::new();
+        SHARED.get_or_init(RedisCluster::start_tls)
+    }
+
     /// Starts six nodes, joins them with `redis-cli --cluster create` and
     /// waits until every node says `cluster_state:ok` and every replica's
     /// link to its primary is up.
@@ -47,21 +58,51 @@ impl RedisCluster {
     /// # Panics
     /// When the nodes do not start or the Cluster does not form in time.
     pub fn start() -> Self {
-        let scratch = Scratch::new("cluster");
+        Self::launch(false)
+    }
+
+    /// Like [`start`](Self::start), but every node speaks TLS only (`--port 0`),
+    /// on its client port, its Cluster bus and its replication link, with
+    /// a certificate for `127.0.0.1` signed by a CA made for it
+    /// ([`ca_file`](Self::ca_file)).
+    ///
+    /// # Panics
+    /// When `openssl` or a TLS-capable `redis-server` is missing, or the
+    /// Cluster does not form in time.
+    pub fn start_tls() -> Self {
+        Self::launch(true)
+    }
+
+    fn launch(tls: bool) -> Self {
+        let scratch = Scratch::new(if tls { "tls-cluster" } else { "cluster" });
+        let dir = scratch.path();
+        let wire = if tls {
+            make_certificates(dir);
+            Wire::Tls {
+                ca: dir.join("ca.crt"),
+            }
+        } else {
+            Wire::Plain
+        };
         let ports = free_port_pairs(6);
         let mut nodes = Vec::with_capacity(6);
         for &port in &ports {
-            let mut args = common_args(port, scratch.path());
+            let mut args = if tls {
+                let mut args = tls_args(port, dir, "server", "ca.crt");
+                // The bus (TLS port + 10000) and the replicas' links too.
+                for flag in ["--tls-cluster", "--tls-replication"] {
+                    args.extend([flag.to_owned(), "yes".to_owned()]);
+                }
+                args
+            } else {
+                common_args(port, dir)
+            };
             for (k, v) in [
                 ("--cluster-enabled", "yes".to_owned()),
                 ("--cluster-node-timeout", "2000".to_owned()),
                 (
                     "--cluster-config-file",
-                    scratch
-                        .path()
-                        .join(format!("nodes-{port}.conf"))
-                        .display()
-                        .to_string(),
+                    dir.join(format!("nodes-{port}.conf")).display().to_string(),
                 ),
             ] {
                 args.push(k.to_owned());
@@ -70,16 +111,14 @@ impl RedisCluster {
             nodes.push(Guarded::spawn(port, &args));
         }
         for &port in &ports {
-            wait_until("a cluster node to answer PING", || {
-                ask(port, &["PING"]).as_deref() == Some("+PONG")
-            });
+            wait_until("a cluster node to answer PING", || wire.pings(port));
         }
-        let out = Command::new("redis-cli")
+        let out = wire
+            .cli()
             .arg("--cluster")
             .arg("create")
             .args(ports.iter().map(|p| format!("127.0.0.1:{p}")))
             .args(["--cluster-replicas", "1", "--cluster-yes"])
-            .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("redis-cli not runnable: {e}"));
         assert!(
@@ -90,24 +129,49 @@ impl RedisCluster {
         let nodes = nodes
             .into_iter()
             .map(|server| {
-                let id = ask(server.port, &["CLUSTER", "MYID"]).unwrap_or_default();
+                let id = wire
+                    .ask(server.port, &["CLUSTER", "MYID"])
+                    .unwrap_or_default();
                 ClusterNode { server, id }
             })
             .collect();
         let cluster = Self {
             nodes,
-            _scratch: scratch,
+            wire,
+            scratch,
         };
         cluster.wait_healthy("the Cluster to form");
         cluster
     }
 
-    /// Seed URLs of every node (`redis://127.0.0.1:<port>`).
+    /// Seed URLs of every node (`redis://127.0.0.1:<port>`, or
+    /// `rediss://` for a TLS Cluster).
     pub fn urls(&self) -> Vec<String> {
+        let scheme = match self.wire {
+            Wire::Plain => "redis",
+            Wire::Tls { .. } => "rediss",
+        };
         self.nodes
             .iter()
-            .map(|n| format!("redis://127.0.0.1:{}", n.server.port))
+            .map(|n| format!("{scheme}://127.0.0.1:{}", n.server.port))
             .collect()
+    }
+
+    /// A TLS Cluster's CA (PEM): it signed every node's certificate.
+    /// `None` for a plain Cluster.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls_file("ca.crt")
+    }
+
+    /// A TLS Cluster's unrelated CA (PEM): it signed no node's
+    /// certificate, so a client trusting only it must refuse every node.
+    /// `None` for a plain Cluster.
+    pub fn wrong_ca_file(&self) -> Option<PathBuf> {
+        self.tls_file("wrong-ca.crt")
+    }
+
+    fn tls_file(&self, name: &str) -> Option<PathBuf> {
+        matches!(self.wire, Wire::Tls { .. }).then(|| self.scratch.path().join(name))
     }
 
     /// Ports of the nodes still running.
@@ -124,13 +188,13 @@ impl RedisCluster {
     fn wait_healthy(&self, what: &str) {
         wait_until(what, || {
             self.live().all(|n| {
-                let Some(info) = ask(n.server.port, &["CLUSTER", "INFO"]) else {
+                let Some(info) = self.wire.ask(n.server.port, &["CLUSTER", "INFO"]) else {
                     return false;
                 };
                 if info_field(&info, "cluster_state").as_deref() != Some("ok") {
                     return false;
                 }
-                let Some(repl) = ask(n.server.port, &["INFO", "replication"]) else {
+                let Some(repl) = self.wire.ask(n.server.port, &["INFO", "replication"]) else {
                     return false;
                 };
                 match info_field(&repl, "role").as_deref() {
@@ -146,7 +210,7 @@ impl RedisCluster {
 
     /// The port of the primary serving `slot`, as a running node sees it.
     pub fn primary_of_slot(&self, slot: u16) -> Option<u16> {
-        primary_of_slot_seen_by(self.live().next()?.server.port, slot)
+        primary_of_slot_seen_by(&self.wire, self.live().next()?.server.port, slot)
     }
 
     /// Kills (SIGKILL) the running primary serving `slot` and returns what it
@@ -170,7 +234,8 @@ impl RedisCluster {
             .live()
             .map(|n| n.server.port)
             .find(|&p| {
-                ask(p, &["INFO", "replication"])
+                self.wire
+                    .ask(p, &["INFO", "replication"])
                     .and_then(|r| info_field(&r, "role"))
                     .as_deref()
                     == Some("master")
@@ -180,7 +245,10 @@ impl RedisCluster {
     }
 
     fn kill_port(&mut self, port: u16) -> KilledPrimary {
-        let text = ask(port, &["CLUSTER", "NODES"]).unwrap_or_default();
+        let text = self
+            .wire
+            .ask(port, &["CLUSTER", "NODES"])
+            .unwrap_or_default();
         let slots = text
             .lines()
             .find(|l| l.contains("myself"))
@@ -213,19 +281,21 @@ impl RedisCluster {
     pub fn failover_finished(&self, killed: &KilledPrimary) -> bool {
         self.live().all(|n| {
             let port = n.server.port;
-            let marked = ask(port, &["CLUSTER", "NODES"]).is_some_and(|t| {
+            let marked = self.wire.ask(port, &["CLUSTER", "NODES"]).is_some_and(|t| {
                 t.lines().any(|l| {
                     let mut f = l.split_whitespace();
                     f.next() == Some(killed.node_id.as_str())
                         && f.nth(1).is_some_and(|flags| flags.contains("fail"))
                 })
             });
-            let ok = ask(port, &["CLUSTER", "INFO"])
+            let ok = self
+                .wire
+                .ask(port, &["CLUSTER", "INFO"])
                 .and_then(|i| info_field(&i, "cluster_state"))
                 .as_deref()
                 == Some("ok");
             let moved = killed.slots.iter().all(|&(lo, _)| {
-                primary_of_slot_seen_by(port, lo).is_some_and(|p| p != killed.port)
+                primary_of_slot_seen_by(&self.wire, port, lo).is_some_and(|p| p != killed.port)
             });
             marked && ok && moved
         })
@@ -242,8 +312,8 @@ impl RedisCluster {
 
 /// The port of the primary serving `slot`, as the node on `port` sees it
 /// (a primary marked failed does not count).
-fn primary_of_slot_seen_by(port: u16, slot: u16) -> Option<u16> {
-    let text = ask(port, &["CLUSTER", "NODES"])?;
+fn primary_of_slot_seen_by(wire: &Wire, port: u16, slot: u16) -> Option<u16> {
+    let text = wire.ask(port, &["CLUSTER", "NODES"])?;
     text.lines().find_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         if !f.get(2)?.contains("master") || f.get(2)?.contains("fail") {
@@ -270,5 +340,41 @@ mod tests {
         assert!(killed.slots.iter().any(|&(lo, _)| lo == 0), "{killed:?}");
         cluster.wait_failover(&killed);
         assert!(cluster.primary_of_slot(0).is_some_and(|p| p != killed.port));
+    }
+
+    #[test]
+    fn tls_cluster_forms_and_speaks_only_tls_with_its_ca() {
+        let cluster = RedisCluster::start_tls();
+        let ports = cluster.ports();
+        assert_eq!(ports.len(), 6);
+        assert!(cluster.urls().iter().all(|u| u.starts_with("rediss://")));
+        let wrong = Wire::Tls {
+            ca: cluster
+                .wrong_ca_file()
+                .expect("a TLS Cluster has a wrong CA"),
+        };
+        assert!(cluster.ca_file().is_some_and(|f| f.is_file()));
+        let mut linked_replicas = 0;
+        for &port in &ports {
+            assert!(cluster.wire.pings(port), "{port} with the CA");
+            assert!(!wrong.pings(port), "{port} with another CA");
+            assert!(!Wire::Plain.pings(port), "{port} in plain text");
+            let repl = cluster.wire.ask(port, &["INFO", "replication"]);
+            if repl
+                .as_deref()
+                .and_then(|r| info_field(r, "master_link_status"))
+                .as_deref()
+                == Some("up")
+            {
+                linked_replicas += 1;
+            }
+        }
+        assert_eq!(linked_replicas, 3, "a replica per primary, over TLS");
+        // The slot map names the TLS ports: a client following it stays on TLS.
+        assert!(
+            cluster
+                .primary_of_slot(0)
+                .is_some_and(|p| ports.contains(&p))
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Redis topologies for tests: a TLS server, a Cluster of three primaries
 //! and three replicas, and a primary with a replica watched by three
-//! Sentinels.
+//! Sentinels; the Cluster and the Sentinel topology also TLS-only
+//! (`start_tls`, `shared_tls`), their nodes showing one another
+//! certificates made for both server and client use.
 //!
 //! Every process runs under a small shell guard whose stdin is a pipe held
 //! by the test process: when the test process exits, for whatever reason,

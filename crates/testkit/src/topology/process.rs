@@ -112,6 +112,50 @@ impl Drop for Guarded {
     }
 }
 
+/// How the test kit itself talks to a topology's nodes: plain RESP on
+/// their port, or `redis-cli --tls` trusting the topology's CAs (a node
+/// started with `--port 0` has no plain port).
+#[derive(Debug, Clone)]
+pub(super) enum Wire {
+    Plain,
+    Tls { ca: PathBuf },
+}
+
+impl Wire {
+    /// `redis-cli`, with the TLS options when the nodes speak TLS.
+    pub(super) fn cli(&self) -> Command {
+        let mut cli = Command::new("redis-cli");
+        if let Self::Tls { ca } = self {
+            cli.args(["--tls", "--cacert"]).arg(ca);
+        }
+        cli.stdin(Stdio::null());
+        cli
+    }
+
+    /// [`ask`] over this wire. Through `redis-cli`, a reply comes as
+    /// `redis-cli` prints it to a pipe: a bulk string's text, a simple
+    /// string without its `+`, an array one element a line.
+    pub(super) fn ask(&self, port: u16, args: &[&str]) -> Option<String> {
+        if let Self::Plain = self {
+            return ask(port, args);
+        }
+        let out = self
+            .cli()
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    /// Whether the node on `port` answers `PING`.
+    pub(super) fn pings(&self, port: u16) -> bool {
+        self.ask(port, &["PING"])
+            .is_some_and(|r| r.trim_start_matches('+') == "PONG")
+    }
+}
+
 /// Sends one command over plain RESP and returns the reply's text: a bulk
 /// string's contents, a simple string or an error line. Enough for `INFO`,
 /// `CLUSTER INFO`, `CLUSTER NODES`, `CLUSTER MYID` and `PING`.

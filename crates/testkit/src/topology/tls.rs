@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::process::{Guarded, Scratch, common_args, free_port_pairs, wait_until};
+use super::process::{Guarded, Scratch, Wire, common_args, free_port_pairs, wait_until};
 
 /// Runs `openssl` with `args` in `dir`.
 fn openssl(dir: &Path, args: &[&str]) {
@@ -47,11 +47,16 @@ fn make_ca(dir: &Path, name: &str) {
     );
 }
 
-/// The CA (`ca.crt`), an unrelated CA (`wrong-ca.crt`) and a server certificate for
-/// `127.0.0.1` and `localhost` signed by the first (`server.crt` / `server.key`), in `dir`.
-fn make_certificates(dir: &Path) {
-    make_ca(dir, "ca");
-    make_ca(dir, "wrong-ca");
+/// A certificate `<name>.crt` / `<name>.key` in `dir` for `127.0.0.1` and
+/// `localhost`, signed by the CA `<ca>.crt`. Usable by a server and by a
+/// client alike: Cluster nodes, replicas and Sentinels connect to one
+/// another as TLS clients and show the same certificate then.
+fn make_node_certificate(dir: &Path, name: &str, ca: &str) {
+    let (key, csr, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.ext"),
+    );
     openssl(
         dir,
         &[
@@ -62,44 +67,67 @@ fn make_certificates(dir: &Path) {
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-keyout",
-            "server.key",
+            &key,
             "-out",
-            "server.csr",
+            &csr,
             "-subj",
             "/CN=localhost",
         ],
     );
     std::fs::write(
-        dir.join("server.ext"),
+        dir.join(&ext),
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+         extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
     )
-    .expect("write server.ext");
+    .unwrap_or_else(|e| panic!("cannot write {ext}: {e}"));
     openssl(
         dir,
         &[
             "x509",
             "-req",
             "-in",
-            "server.csr",
+            &csr,
             "-CA",
-            "ca.crt",
+            &format!("{ca}.crt"),
             "-CAkey",
-            "ca.key",
+            &format!("{ca}.key"),
             "-CAcreateserial",
             "-out",
-            "server.crt",
+            &format!("{name}.crt"),
             "-days",
             "2",
             "-extfile",
-            "server.ext",
+            &ext,
         ],
     );
 }
 
-/// The arguments of a server that listens on `port` for TLS only, with the certificates
-/// [`make_certificates`] wrote in `dir`.
-fn tls_args(port: u16, dir: &Path) -> Vec<String> {
+/// The CA (`ca.crt`), an unrelated CA (`wrong-ca.crt`) and a node
+/// certificate signed by the first (`server.crt` / `server.key`), in `dir`.
+pub(super) fn make_certificates(dir: &Path) {
+    make_ca(dir, "ca");
+    make_ca(dir, "wrong-ca");
+    make_node_certificate(dir, "server", "ca");
+}
+
+/// [`make_certificates`], and a second CA (`data-ca.crt`) signing a
+/// certificate for the data nodes (`data.crt` / `data.key`), and a file
+/// trusting both CAs (`both-cas.crt`): a Sentinel topology whose Sentinels
+/// and data nodes show certificates of different CAs.
+pub(super) fn make_split_certificates(dir: &Path) {
+    make_certificates(dir);
+    make_ca(dir, "data-ca");
+    make_node_certificate(dir, "data", "data-ca");
+    let mut both = std::fs::read(dir.join("ca.crt")).expect("read ca.crt");
+    both.extend(std::fs::read(dir.join("data-ca.crt")).expect("read data-ca.crt"));
+    std::fs::write(dir.join("both-cas.crt"), both).expect("write both-cas.crt");
+}
+
+/// The arguments of a server that listens on `port` for TLS only, showing
+/// `<certificate>.crt` and trusting the CAs in `trust`, all files in `dir`.
+/// Clients may show a certificate (it is then checked) or none: the
+/// nodes show theirs to one another, the store shows none.
+pub(super) fn tls_args(port: u16, dir: &Path, certificate: &str, trust: &str) -> Vec<String> {
     let mut args = common_args(port, dir);
     // `--port 0` after the common `--port`: the last one wins, so only
     // the TLS port listens.
@@ -108,17 +136,14 @@ fn tls_args(port: u16, dir: &Path) -> Vec<String> {
         ("--tls-port", port.to_string()),
         (
             "--tls-cert-file",
-            dir.join("server.crt").display().to_string(),
+            dir.join(format!("{certificate}.crt")).display().to_string(),
         ),
         (
             "--tls-key-file",
-            dir.join("server.key").display().to_string(),
+            dir.join(format!("{certificate}.key")).display().to_string(),
         ),
-        (
-            "--tls-ca-cert-file",
-            dir.join("ca.crt").display().to_string(),
-        ),
-        ("--tls-auth-clients", "no".to_owned()),
+        ("--tls-ca-cert-file", dir.join(trust).display().to_string()),
+        ("--tls-auth-clients", "optional".to_owned()),
     ] {
         args.push(k.to_owned());
         args.push(v);
@@ -146,18 +171,11 @@ impl TlsRedisServer {
         let dir = scratch.path();
         make_certificates(dir);
         let port = free_port_pairs(1)[0];
-        let args = tls_args(port, dir);
-        let server = Guarded::spawn(port, &args);
-        let ca = dir.join("ca.crt");
-        wait_until("the TLS redis-server", || {
-            Command::new("redis-cli")
-                .args(["--tls", "--cacert"])
-                .arg(&ca)
-                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "PING"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "PONG")
-                .unwrap_or(false)
-        });
+        let server = Guarded::spawn(port, &tls_args(port, dir, "server", "ca.crt"));
+        let wire = Wire::Tls {
+            ca: dir.join("ca.crt"),
+        };
+        wait_until("the TLS redis-server", || wire.pings(port));
         Self { server, scratch }
     }
 
