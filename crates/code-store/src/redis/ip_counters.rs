@@ -22,6 +22,11 @@
 //! its buckets at once.
 //!
 //! Each script touches one key, so every call stays in one Cluster slot.
+//!
+//! The secret is written without `WAIT`: should a failover lose it, the
+//! next instance to ask writes a new one, and the others adopt it at their
+//! next hourly read. Until then they count an address in different buckets,
+//! so its limit is counted per instance for at most an hour.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
