@@ -130,7 +130,7 @@ mod contract {
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
-            s.incr(EntryKind::IpCounter, "k", zero).await,
+            s.incr(EntryKind::GlobalCounter, "k", zero).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
@@ -169,7 +169,7 @@ mod contract {
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
-            s.incr(EntryKind::IpCounter, "k", endless).await,
+            s.incr(EntryKind::GlobalCounter, "k", endless).await,
             Err(StoreError::Backend(_))
         ));
         assert!(matches!(
@@ -193,11 +193,11 @@ mod contract {
 
     pub async fn incr_counts_within_its_window(fx: &Fixture) {
         let s = &fx.store;
-        let first = s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        let first = s.incr(EntryKind::GlobalCounter, "n", MINUTE).await.unwrap();
         assert_eq!(first.value, 1);
         assert!(first.ttl <= MINUTE && first.ttl > MINUTE - Duration::from_secs(5));
         let second = s
-            .incr(EntryKind::IpCounter, "n", Duration::from_secs(3600))
+            .incr(EntryKind::GlobalCounter, "n", Duration::from_secs(3600))
             .await
             .unwrap();
         assert_eq!(second.value, 2);
@@ -212,7 +212,7 @@ mod contract {
             .await
             .unwrap();
         assert!(matches!(
-            s.incr(EntryKind::IpCounter, "text", MINUTE).await,
+            s.incr(EntryKind::GlobalCounter, "text", MINUTE).await,
             Err(StoreError::Backend(_))
         ));
         assert_eq!(s.take("text").await.unwrap().as_deref(), Some("abc"));
@@ -223,11 +223,11 @@ mod contract {
         s.decr("missing").await.unwrap();
         assert_eq!(s.take("missing").await.unwrap(), None);
 
-        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
-        s.incr(EntryKind::IpCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::GlobalCounter, "n", MINUTE).await.unwrap();
+        s.incr(EntryKind::GlobalCounter, "n", MINUTE).await.unwrap();
         s.decr("n").await.unwrap();
         assert_eq!(
-            s.incr(EntryKind::IpCounter, "n", MINUTE)
+            s.incr(EntryKind::GlobalCounter, "n", MINUTE)
                 .await
                 .unwrap()
                 .value,
@@ -237,7 +237,7 @@ mod contract {
         s.decr("n").await.unwrap();
         s.decr("n").await.unwrap();
         let after = s
-            .incr(EntryKind::IpCounter, "n", Duration::from_secs(3600))
+            .incr(EntryKind::GlobalCounter, "n", Duration::from_secs(3600))
             .await
             .unwrap();
         assert_eq!(after.value, 1, "never below zero");
@@ -350,9 +350,41 @@ mod contract {
         assert_eq!(values, ["ABCD"]);
     }
 
+    /// Per-IP counters: a bounded store may forget one (memory) or count it
+    /// in a bucket it shares (Redis), but one address's own counts add up
+    /// within the window set by its first count.
+    pub async fn per_ip_counts_within_its_window(fx: &Fixture) {
+        let s = &fx.store;
+        let key = "SMSPerIp_192.0.2.7";
+        let first = s.incr(EntryKind::IpCounter, key, MINUTE).await.unwrap();
+        assert_eq!(first.value, 1);
+        assert!(first.ttl <= MINUTE && first.ttl > MINUTE - Duration::from_secs(5));
+        let second = s
+            .incr(EntryKind::IpCounter, key, Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!(second.value, 2);
+        assert!(second.ttl <= MINUTE, "the window is never extended");
+        for zero_or_endless in [Duration::ZERO, Duration::MAX] {
+            assert!(matches!(
+                s.incr(EntryKind::IpCounter, key, zero_or_endless).await,
+                Err(StoreError::Backend(_))
+            ));
+        }
+        let results = in_parallel(s, 500, |s, _| async move {
+            s.incr(EntryKind::IpCounter, "SMSPerIp_192.0.2.8", MINUTE)
+                .await
+                .unwrap()
+                .value
+        })
+        .await;
+        let seen: BTreeSet<u64> = results.into_iter().collect();
+        assert_eq!(seen.len(), 500, "every call counted");
+    }
+
     pub async fn parallel_incr_counts_every_call(fx: &Fixture) {
         let results = in_parallel(&fx.store, 10_000, |s, _| async move {
-            s.incr(EntryKind::IpCounter, "n", MINUTE)
+            s.incr(EntryKind::GlobalCounter, "n", MINUTE)
                 .await
                 .unwrap()
                 .value
@@ -364,7 +396,7 @@ mod contract {
         assert_eq!(seen.last(), Some(&10_000));
         assert_eq!(
             fx.store
-                .incr(EntryKind::IpCounter, "n", MINUTE)
+                .incr(EntryKind::GlobalCounter, "n", MINUTE)
                 .await
                 .unwrap()
                 .value,
@@ -692,7 +724,7 @@ mod contract {
                     .await
                     .map(drop),
                 3 if i % 2 == 0 => s
-                    .incr(EntryKind::IpCounter, &format!("n{}", i % 50), MINUTE)
+                    .incr(EntryKind::GlobalCounter, &format!("n{}", i % 50), MINUTE)
                     .await
                     .map(drop),
                 3 => s
@@ -739,6 +771,7 @@ macro_rules! contract_tests {
                 take_of_a_code_reads_it,
                 parallel_take_yields_one_value,
                 parallel_incr_counts_every_call,
+                per_ip_counts_within_its_window,
                 parallel_correct_checks_accept_once,
                 parallel_wrong_checks_void_after_max,
                 issued_code_is_checked_like_a_put_one,
@@ -1179,7 +1212,7 @@ mod redis_support {
         pub url: String,
         pub prefix: String,
         /// The settings siblings are made from (mode, nodes, timeouts).
-        base: RedisConfig,
+        pub base: RedisConfig,
         _redis: Option<TestRedis>,
     }
 
@@ -1238,6 +1271,14 @@ mod redis_support {
     }
 
     impl RedisFixture {
+        /// [`keys_with_ttl`](Self::keys_with_ttl) less the per-IP buckets'
+        /// secret, which lives 30 days and is renewed while the store runs.
+        pub async fn expiring_keys(&self) -> Vec<(String, i64)> {
+            let mut keys = self.keys_with_ttl().await;
+            keys.retain(|(key, _)| !key.ends_with("IpCounterSecret"));
+            keys
+        }
+
         /// A second store on this test's Redis, under its own prefix.
         pub fn sibling(&self, test: &str) -> Fixture {
             let store = RedisStore::new(RedisConfig {
@@ -1407,18 +1448,18 @@ mod redis_only {
             s.check_code("SMS_1", "000000", 5).await.unwrap(),
             CodeCheck::Rejected { attempts_left: 4 }
         );
-        let keys = r.keys_with_ttl().await;
+        let keys = r.expiring_keys().await;
         assert_eq!(keys.len(), 5, "{keys:?}");
 
         // Real time is what expires a Redis key: wait until TTL - 1 s.
         tokio::time::sleep_until((written + ttl - Duration::from_secs(1)).into()).await;
-        let keys = r.keys_with_ttl().await;
+        let keys = r.expiring_keys().await;
         assert_eq!(keys.len(), 5, "all present at TTL - 1 s: {keys:?}");
         assert!(keys.iter().all(|(_, ttl)| *ttl > 0), "{keys:?}");
 
         // Gone by TTL + 1 s: poll rather than guess when Redis drops them.
         let deadline = written + ttl + Duration::from_secs(1);
-        while !r.keys_with_ttl().await.is_empty() {
+        while !r.expiring_keys().await.is_empty() {
             assert!(Instant::now() < deadline, "keys outlived their TTL");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -1431,6 +1472,66 @@ mod redis_only {
             s.incr(EntryKind::IpCounter, "n", ttl).await.unwrap().value,
             1,
             "a new window"
+        );
+    }
+
+    /// A flood from many addresses makes at most one key per 100 buckets,
+    /// each under the prefix and with a TTL; and two instances on one Redis
+    /// count an address in the same bucket (they share the secret).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn per_ip_counters_stay_in_their_buckets() {
+        let fx = make_redis("ip_buckets").await;
+        let r = redis_of(&fx);
+        let config = RedisConfig {
+            ip_counter_buckets: 1_000,
+            ..r.base.clone()
+        };
+        let one = Arc::new(RedisStore::new(config.clone()).unwrap());
+        let results = in_parallel(
+            &(Arc::clone(&one) as SharedStore),
+            5_000,
+            |s, i| async move {
+                s.incr(
+                    EntryKind::IpCounter,
+                    &format!("SMSPerIp_10.1.{}.{}", i / 250, i % 250),
+                    MINUTE,
+                )
+                .await
+                .unwrap()
+                .value
+            },
+        )
+        .await;
+        assert!(results.iter().all(|&v| v >= 1));
+        let keys = r.keys_with_ttl().await;
+        assert!(
+            keys.iter()
+                .all(|(k, ttl)| k.starts_with(&r.prefix) && *ttl > 0),
+            "{keys:?}"
+        );
+        let groups = keys
+            .iter()
+            .filter(|(k, _)| k.contains("SMSPerIp_g"))
+            .count();
+        assert_eq!(groups, 10, "1,000 buckets in groups of 100: {keys:?}");
+        assert_eq!(keys.len(), 11, "the groups and the secret: {keys:?}");
+
+        let two = RedisStore::new(config).unwrap();
+        let key = "SMSPerIp_203.0.113.9";
+        let before = one
+            .incr(EntryKind::IpCounter, key, MINUTE)
+            .await
+            .unwrap()
+            .value;
+        let after = two
+            .incr(EntryKind::IpCounter, key, MINUTE)
+            .await
+            .unwrap()
+            .value;
+        assert_eq!(
+            after,
+            before + 1,
+            "the second instance counts in the same bucket"
         );
     }
 

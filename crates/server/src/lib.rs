@@ -10,6 +10,7 @@ mod deadline;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod healthcheck;
+pub mod heap;
 mod metrics;
 mod observe;
 mod page;

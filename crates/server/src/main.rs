@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use passport_server::cli::{Args, Command};
-use passport_server::{Application, Settings, healthcheck, telemetry};
+use passport_server::{Application, Settings, healthcheck, heap, telemetry};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
         return healthcheck::check(&settings).map_or_else(fail, |()| ExitCode::SUCCESS);
     }
     telemetry::init(&settings.log);
+    heap::start_trimming();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => return fail(format!("start-up failed: {e:#}")),

@@ -32,6 +32,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    /// Settings given on the command line beyond the defaults.
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -41,14 +43,26 @@ impl RedisServer {
     /// # Panics
     /// When `redis-server` is not installed or will not start.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with more settings on the command line, such
+    /// as `["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"]`; a
+    /// restart keeps them.
+    ///
+    /// # Panics
+    /// When `redis-server` is not installed or will not start with them.
+    pub fn start_with(extra: &[&str]) -> Self {
+        let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         let mut last_error = String::new();
         for _ in 0..10 {
             let port = free_port();
-            match spawn(port) {
+            match spawn(port, &extra) {
                 Ok(child) => {
                     return Self {
                         port,
                         child: Some(child),
+                        extra,
                     };
                 }
                 Err(e) => last_error = e,
@@ -81,10 +95,18 @@ impl RedisServer {
     /// When it will not start.
     pub fn restart(&mut self) {
         self.stop();
-        match spawn(self.port) {
+        match spawn(self.port, &self.extra) {
             Ok(child) => self.child = Some(child),
             Err(e) => panic!("could not restart redis-server on {}: {e}", self.port),
         }
+    }
+
+    /// Sends one command (plain RESP) and returns the reply's text: a bulk
+    /// string's contents, a simple string, an integer (`:n`) or an error
+    /// line; `None` when the server does not answer. Enough for `INFO`,
+    /// `DBSIZE`, `EXISTS` and `PTTL`.
+    pub fn command(&self, args: &[&str]) -> Option<String> {
+        topology::ask(self.port, args)
     }
 
     /// Whether the server process is running (not stopped).
@@ -183,10 +205,11 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
-fn spawn(port: u16) -> Result<Child, String> {
+fn spawn(port: u16, extra: &[String]) -> Result<Child, String> {
     let dir = std::env::temp_dir();
     let mut child = Command::new("redis-server")
         .args(["--port", &port.to_string()])
+        .args(extra)
         .args(["--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
         .args(["--protected-mode", "no"])

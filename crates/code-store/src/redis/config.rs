@@ -69,6 +69,12 @@ pub struct RedisConfig {
     pub command_timeout_ms: u64,
     /// Put in front of every key.
     pub key_prefix: String,
+    /// Buckets per-client-IP counters of each kind are hashed into (a
+    /// keyed hash), 100..=16,777,216: a bound on the keys a flood from many
+    /// addresses can make (one per 100 buckets). Clients sharing a bucket
+    /// share a count, so size it well above the requests a flood may send
+    /// in a window divided by the per-IP limit.
+    pub ip_counter_buckets: u32,
     /// A file holding the URL, for deployments that keep the password out
     /// of the environment; the host application reads it into `url` when
     /// it loads its configuration (it wins over `url`).
@@ -90,6 +96,7 @@ impl Default for RedisConfig {
             wait_timeout_ms: 1_000,
             command_timeout_ms: 500,
             key_prefix: String::new(),
+            ip_counter_buckets: 262_144,
             url_file: String::new(),
         }
     }
@@ -114,6 +121,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("wait_timeout_ms", &self.wait_timeout_ms)
             .field("command_timeout_ms", &self.command_timeout_ms)
             .field("key_prefix", &self.key_prefix)
+            .field("ip_counter_buckets", &self.ip_counter_buckets)
             .field("url_file", &self.url_file)
             .finish()
     }
@@ -157,6 +165,12 @@ impl RedisConfig {
             if ms == 0 {
                 return Err(ConfigError::new(key, "must be at least 1"));
             }
+        }
+        if !(100..=16_777_216).contains(&self.ip_counter_buckets) {
+            return Err(ConfigError::new(
+                "ip_counter_buckets",
+                "must be 100..=16777216",
+            ));
         }
         match self.mode {
             RedisMode::Standalone => {

@@ -53,11 +53,13 @@ use crate::{
 
 mod config;
 mod connection;
+mod ip_counters;
 mod scripts;
 
 use config::read_ca;
 pub use config::{RedisConfig, RedisMode};
 use connection::*;
+use ip_counters::IpBuckets;
 use scripts::*;
 
 /// A [`CodeStore`] over Redis (≥ 6.2): standalone, Cluster or Sentinel,
@@ -70,6 +72,8 @@ pub struct RedisStore {
     /// Bound on getting a connection, whatever the pool does meanwhile.
     connection_timeout: Duration,
     wait_replicas: u32,
+    /// Where per-IP counters are counted (see `ip_counters.rs`).
+    ip_buckets: Arc<IpBuckets>,
 }
 
 // Hand-written: the client's connection info holds the password.
@@ -158,7 +162,45 @@ impl RedisStore {
             command_timeout: timeouts.command,
             connection_timeout,
             wait_replicas: config.wait_replicas,
+            ip_buckets: Arc::new(IpBuckets::new(config.ip_counter_buckets)),
         })
+    }
+
+    /// The secret every instance hashes per-IP keys under: cached, read
+    /// (and made, by the first instance) through Redis.
+    async fn ip_secret(&self) -> Result<Vec<u8>, StoreError> {
+        if let Some(secret) = self.ip_buckets.cached_secret() {
+            return Ok(secret);
+        }
+        let ttl = ttl_millis(ip_counters::SECRET_TTL)?;
+        let candidate = IpBuckets::candidate();
+        let secret: Vec<u8> = self
+            .run(
+                &IP_SECRET,
+                &[&self.key(ip_counters::SECRET_KEY)],
+                &[candidate.as_bytes(), &ttl],
+            )
+            .await?;
+        if secret.is_empty() {
+            return Err(StoreError::Backend("empty per-IP counter secret".into()));
+        }
+        self.ip_buckets.remember(secret.clone());
+        Ok(secret)
+    }
+
+    /// Counts one for the per-IP key `key` in its bucket.
+    async fn incr_ip(&self, key: &str, window: Duration) -> Result<Count, StoreError> {
+        let ms = ttl_millis(window)?;
+        let secret = self.ip_secret().await?;
+        let place = self.ip_buckets.place(&secret, key);
+        let (value, ttl): (i64, i64) = self
+            .run_replicated(
+                &IP_INCR,
+                &[&self.key(&place.key)],
+                &[place.field.as_bytes(), &ms],
+            )
+            .await?;
+        counted(value, ttl)
     }
 
     fn key(&self, key: &str) -> String {
@@ -386,6 +428,16 @@ fn ttl_millis(ttl: Duration) -> Result<Vec<u8>, StoreError> {
     Ok(ms.to_string().into_bytes())
 }
 
+/// A counter script's `{value, ms left}` as a [`Count`].
+fn counted(value: i64, ttl: i64) -> Result<Count, StoreError> {
+    let value =
+        u64::try_from(value).map_err(|_| StoreError::Backend("counter below zero".into()))?;
+    Ok(Count {
+        value,
+        ttl: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+    })
+}
+
 /// The code key (prefixed) and the keys kept beside it, in the order the
 /// code scripts take them: code, wrong checks, interval flag, daily count.
 fn code_keys(prefix: &str, code_key: String) -> [String; 4] {
@@ -418,22 +470,22 @@ impl CodeStore for RedisStore {
         self.query_replicated(&cmd, &key).await
     }
 
+    // Per-IP counters go to a bounded set of buckets; every other kind
+    // is a key of its own.
     async fn incr(
         &self,
-        _kind: EntryKind,
+        kind: EntryKind,
         key: &str,
         window: Duration,
     ) -> Result<Count, StoreError> {
+        if kind == EntryKind::IpCounter {
+            return self.incr_ip(key, window).await;
+        }
         let ms = ttl_millis(window)?;
         let (value, ttl): (i64, i64) = self
             .run_replicated(&INCR, &[&self.key(key)], &[&ms])
             .await?;
-        let value =
-            u64::try_from(value).map_err(|_| StoreError::Backend("counter below zero".into()))?;
-        Ok(Count {
-            value,
-            ttl: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
-        })
+        counted(value, ttl)
     }
 
     async fn decr(&self, key: &str) -> Result<(), StoreError> {

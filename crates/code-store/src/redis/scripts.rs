@@ -163,3 +163,38 @@ return 0
 ",
     )
 });
+
+/// KEYS: a group of per-IP buckets (a hash). ARGV: the bucket, window ms.
+/// Returns {count, ms left}. The group is created with its window in the
+/// same step (and one someone else left without a TTL gets one).
+pub(super) static IP_INCR: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local value = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {value, ttl}
+",
+    )
+});
+
+/// KEYS: the per-IP buckets' secret. ARGV: a new secret, TTL ms.
+/// Returns the stored secret, storing the new one when there is none, and
+/// renews its TTL: whichever instance comes first sets it for all.
+pub(super) static IP_SECRET: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local secret = redis.call('GET', KEYS[1])
+if not secret then
+  secret = ARGV[1]
+  redis.call('SET', KEYS[1], secret, 'PX', ARGV[2])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return secret
+",
+    )
+});

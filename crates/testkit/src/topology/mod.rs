@@ -18,6 +18,7 @@ mod tls;
 use std::time::Duration;
 
 pub use cluster::{KilledPrimary, RedisCluster};
+pub(crate) use process::ask;
 pub use sentinel::{RedisSentinel, SENTINEL_MASTER};
 pub use tls::TlsRedisServer;
 

@@ -159,7 +159,7 @@ impl Wire {
 /// Sends one command over plain RESP and returns the reply's text: a bulk
 /// string's contents, a simple string or an error line. Enough for `INFO`,
 /// `CLUSTER INFO`, `CLUSTER NODES`, `CLUSTER MYID` and `PING`.
-pub(super) fn ask(port: u16, args: &[&str]) -> Option<String> {
+pub(crate) fn ask(port: u16, args: &[&str]) -> Option<String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(300)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
