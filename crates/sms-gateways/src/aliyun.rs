@@ -143,8 +143,7 @@ impl AliyunSender {
             .header("x-acs-signature-nonce", &nonce)
             .header("x-acs-content-sha256", &signed.content_sha256)
             .header("authorization", signed.authorization);
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
@@ -160,8 +159,8 @@ impl SmsSender for AliyunSender {
             ("TemplateParam", param.to_string()),
             ("OutId", message.id.clone()),
         ];
-        // Only a connect error is retried: `SendSms` has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&query)).await
+        // `SendSms` has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&query)).await
     }
 }
 
@@ -272,20 +271,15 @@ struct Answer {
 }
 
 /// Reads Aliyun's answer: `Code` `OK` is success, another `Code` is a
-/// refusal (auth failures come with a 4xx), a 5xx or an unreadable body may
-/// hide an accepted request.
+/// refusal (auth failures come with a 4xx), a 5xx, an `isp.` code or an
+/// unreadable body may hide an accepted request.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    match serde_json::from_slice::<Answer>(body) {
-        Ok(a) if a.code == "OK" && status == 200 => Ok(()),
-        Ok(_) | Err(_) if status >= 500 => Err(SendError::Status(status)),
-        Ok(a) if a.code.starts_with("isp.") => {
-            Err(SendError::Other(format!("provider error {}", a.code)))
-        }
-        Ok(a) => Err(refusal(&a.code)),
-        Err(_) if status >= 300 => Err(SendError::Status(status)),
-        Err(_) => Err(SendError::Other(format!(
-            "unreadable answer (HTTP {status})"
-        ))),
+    http::server_error(status)?;
+    let answer: Answer = http::json_answer(status, body)?;
+    match answer.code.as_str() {
+        "OK" if status == 200 => Ok(()),
+        code if code.starts_with("isp.") => Err(SendError::Other(format!("provider error {code}"))),
+        code => Err(refusal(code)),
     }
 }
 
@@ -323,10 +317,7 @@ fn refusal(code: &str) -> SendError {
         | "isv.INVALID_PARAMETERS" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]

@@ -140,15 +140,14 @@ impl TencentSender {
             .header("x-tc-region", &self.config.region)
             .header("authorization", signed.authorization)
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for TencentSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let params: Vec<String> = self
             .config
             .template_params
@@ -167,8 +166,8 @@ impl SmsSender for TencentSender {
             "SessionContext": message.id,
         })
         .to_string();
-        // Only a connect error is retried: Tencent has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // Tencent has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -265,14 +264,7 @@ struct SendStatus {
 
 /// Reads Tencent's answer: the body decides, not the status.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    let Ok(envelope) = serde_json::from_slice::<Envelope>(body) else {
-        return Err(if status >= 300 {
-            SendError::Status(status)
-        } else {
-            SendError::Other(format!("unreadable answer (HTTP {status})"))
-        });
-    };
-    let response = envelope.response;
+    let response = http::json_answer::<Envelope>(status, body)?.response;
     if let Some(error) = response.error {
         return Err(refusal(&error.code));
     }
@@ -321,10 +313,7 @@ fn refusal(code: &str) -> SendError {
         | "MissingParameter.EmptyPhoneNumberSet" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]

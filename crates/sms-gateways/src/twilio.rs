@@ -134,15 +134,14 @@ impl TwilioSender {
             .header("authorization", auth)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for TwilioSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let text = self
             .config
             .body_template
@@ -160,9 +159,8 @@ impl SmsSender for TwilioSender {
             (from_field, &self.config.from),
             ("Body", &text),
         ]);
-        // Only a connect error is retried: the Messages API has no
-        // idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // The Messages API has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -197,16 +195,11 @@ struct ErrorBody {
 /// 2xx is accepted; a 4xx with Twilio's error `code` is a refusal; a 5xx or
 /// an unreadable answer may hide an accepted message.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
     if !(400..500).contains(&status) {
-        return Err(SendError::Status(status));
+        return http::by_status(status);
     }
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(e) => Err(refusal(e.code)),
-        Err(_) => Err(SendError::Status(status)),
-    }
+    let error: ErrorBody = http::json_answer(status, body)?;
+    Err(refusal(error.code))
 }
 
 /// Twilio's documented error codes (Error and Warning Dictionary).
@@ -219,10 +212,7 @@ fn refusal(code: u32) -> SendError {
         21602 | 21617 | 30007 => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_string(),
-    }
+    http::refused(kind, code.to_string())
 }
 
 #[cfg(test)]

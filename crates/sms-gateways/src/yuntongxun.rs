@@ -130,15 +130,14 @@ impl YuntongxunSender {
             .header("content-type", "application/json;charset=utf-8")
             .header("authorization", auth.authorization)
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for YuntongxunSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let body = json!({
             "to": yuntongxun_number(message.mobile.as_str()),
             "appId": self.config.app_id,
@@ -146,8 +145,8 @@ impl SmsSender for YuntongxunSender {
             "datas": [message.code.as_str(), minutes],
         })
         .to_string();
-        // Only a connect error is retried: TemplateSMS has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // TemplateSMS has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -191,18 +190,13 @@ struct Answer {
 
 /// `statusCode` `"000000"` is success; another code is a refusal.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    match serde_json::from_slice::<Answer>(body) {
-        _ if status >= 500 => Err(SendError::Status(status)),
-        Ok(a) if a.status_code == "000000" => Ok(()),
-        Ok(a) if a.status_code == "111000" => {
-            // "未知错误": nothing says it was not sent.
-            Err(SendError::Other("provider unknown error 111000".to_owned()))
-        }
-        Ok(a) => Err(refusal(&a.status_code)),
-        Err(_) if status >= 300 => Err(SendError::Status(status)),
-        Err(_) => Err(SendError::Other(format!(
-            "unreadable answer (HTTP {status})"
-        ))),
+    http::server_error(status)?;
+    let answer: Answer = http::json_answer(status, body)?;
+    match answer.status_code.as_str() {
+        "000000" => Ok(()),
+        // "未知错误": nothing says it was not sent.
+        "111000" => Err(SendError::Other("provider unknown error 111000".to_owned())),
+        code => Err(refusal(code)),
     }
 }
 
@@ -220,10 +214,7 @@ fn refusal(code: &str) -> SendError {
         "112307" | "112308" | "112309" | "160032" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]
