@@ -318,16 +318,6 @@ impl SmsSender for FallbackSender {
 }
 
 /// `3000`: the default `timeout_ms` of every gateway.
-#[cfg_attr(
-    not(any(
-        feature = "aliyun",
-        feature = "tencent",
-        feature = "yuntongxun",
-        feature = "twilio",
-        feature = "webhook"
-    )),
-    allow(dead_code)
-)]
 pub(crate) fn default_timeout_ms() -> u64 {
     3_000
 }
