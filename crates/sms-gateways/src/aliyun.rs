@@ -11,7 +11,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 use crate::sign::{Civil, hex, hmac_sha256, sha256_hex, unix_now};
 
 const ACTION: &str = "SendSms";
@@ -85,23 +85,21 @@ impl AliyunSender {
     /// connection is made).
     pub fn new(config: &AliyunConfig) -> Result<Self, BuildError> {
         required(&config.access_key_id, "sms.aliyun.access_key_id")?;
-        let secret = resolve(
+        let secret = resolve_required(
             &config.access_key_secret,
             &config.access_key_secret_file,
             "sms.aliyun.access_key_secret",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.sign_name, "sms.aliyun.sign_name")?;
         required(&config.template_code, "sms.aliyun.template_code")?;
         required(
             &config.template_param_name,
             "sms.aliyun.template_param_name",
         )?;
-        let url = http::endpoint(&config.endpoint, "sms.aliyun.endpoint")?;
-        let timeout = http::timeout(config.timeout_ms, "sms.aliyun.timeout_ms")?;
+        let (url, client) =
+            http::provider_client("sms.aliyun", &config.endpoint, config.timeout_ms)?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             host: http::host_header(&url),
             url,
             secret,
@@ -437,6 +435,16 @@ mod tests {
         Provider::start(testing::aliyun(&config(String::new(), SECRET))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `secret`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, secret: &str) -> SendError {
+        AliyunSender::new(&config(endpoint, secret))
+            .unwrap()
+            .send(&message())
+            .await
+            .unwrap_err()
+    }
+
     #[tokio::test]
     async fn sends_a_signed_request_the_provider_accepts() {
         let provider = provider().await;
@@ -465,11 +473,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_secret_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = AliyunSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "SignatureDoesNotMatch"),
             "{e:?}"
@@ -487,11 +491,7 @@ mod tests {
             Reply::Json(200, r#"{"Message":"触发号码天级流控Permits:10","RequestId":"2184201F-BFB3-446B-B1F2-C746B7BF0657","Code":"isv.BUSINESS_LIMIT_CONTROL"}"#.to_owned())
         })
         .await;
-        let e = AliyunSender::new(&config(provider.endpoint(), SECRET))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), SECRET).await;
         assert_eq!(e.kind(), "throttled");
         assert_eq!(refusal("isv.MOBILE_NUMBER_ILLEGAL").kind(), "bad_number");
         assert_eq!(refusal("isv.AMOUNT_NOT_ENOUGH").kind(), "account");
@@ -519,11 +519,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_port_is_a_connect_error() {
-        let e = AliyunSender::new(&config(closed_endpoint().await, SECRET))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, SECRET).await;
         assert!(matches!(e, SendError::Connect(_)) && e.definitely_not_sent());
     }
 

@@ -39,6 +39,18 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, BuildError> {
         .map_err(|e| BuildError::Client(e.without_url().to_string()))
 }
 
+/// A provider's base URL and its client, from the `endpoint` and
+/// `timeout_ms` keys of its `section` (`sms.aliyun`), checked in that order.
+pub(crate) fn provider_client(
+    section: &str,
+    endpoint_url: &str,
+    timeout_ms: u64,
+) -> Result<(reqwest::Url, reqwest::Client), BuildError> {
+    let url = endpoint(endpoint_url, &format!("{section}.endpoint"))?;
+    let timeout = timeout(timeout_ms, &format!("{section}.timeout_ms"))?;
+    Ok((url, client(timeout)?))
+}
+
 /// rustls with the ring provider and the platform's roots, given to reqwest
 /// ready-made: no process-wide default provider is installed, so a host
 /// application stays free to install its own.

@@ -13,7 +13,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 
 /// `application/x-www-form-urlencoded` keeps `* - . _` and alphanumerics;
 /// a space becomes `%20` here, which every form decoder reads as well as `+`.
@@ -91,13 +91,11 @@ impl TwilioSender {
                 "must be the account SID, AC followed by letters and digits",
             ));
         }
-        let token = resolve(
+        let token = resolve_required(
             &config.auth_token,
             &config.auth_token_file,
             "sms.twilio.auth_token",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.from, "sms.twilio.from")?;
         if !config.body_template.contains("{code}") {
             return Err(BuildError::invalid(
@@ -105,14 +103,14 @@ impl TwilioSender {
                 "must contain {code}",
             ));
         }
-        let mut url = http::endpoint(&config.endpoint, "sms.twilio.endpoint")?;
+        let (mut url, client) =
+            http::provider_client("sms.twilio", &config.endpoint, config.timeout_ms)?;
         url.set_path(&format!(
             "/2010-04-01/Accounts/{}/Messages.json",
             config.account_sid
         ));
-        let timeout = http::timeout(config.timeout_ms, "sms.twilio.timeout_ms")?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             url,
             authorization: Secret::new(basic_auth(&config.account_sid, token.expose())),
             config: config.clone(),
@@ -263,6 +261,16 @@ mod tests {
         Provider::start(testing::twilio(&config(String::new(), TOKEN))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `token`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, token: &str) -> SendError {
+        TwilioSender::new(&config(endpoint, token))
+            .unwrap()
+            .send(&message())
+            .await
+            .unwrap_err()
+    }
+
     #[tokio::test]
     async fn sends_a_form_with_basic_auth() {
         let provider = provider().await;
@@ -286,11 +294,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = TwilioSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "20003"),
             "{e:?}"
@@ -304,18 +308,10 @@ mod tests {
         assert_eq!(refusal(20429).kind(), "throttled");
         assert_eq!(refusal(12345).kind(), "rejected");
         let provider = Provider::start(|_| Reply::Json(503, "{}".to_owned())).await;
-        let e = TwilioSender::new(&config(provider.endpoint(), TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), TOKEN).await;
         assert!(matches!(e, SendError::Status(503)) && !e.definitely_not_sent());
         assert_eq!(provider.requests().len(), 1, "a 5xx is not retried");
-        let e = TwilioSender::new(&config(closed_endpoint().await, TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, TOKEN).await;
         assert!(matches!(e, SendError::Connect(_)));
     }
 

@@ -18,7 +18,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 use crate::sign::{Civil, hex, unix_now};
 
 /// Beijing time, the clock the provider checks the timestamp against.
@@ -86,19 +86,17 @@ impl YuntongxunSender {
                 "must be letters and digits",
             ));
         }
-        let auth_token = resolve(
+        let auth_token = resolve_required(
             &config.auth_token,
             &config.auth_token_file,
             "sms.yuntongxun.auth_token",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.app_id, "sms.yuntongxun.app_id")?;
         required(&config.template_id, "sms.yuntongxun.template_id")?;
-        let url = http::endpoint(&config.endpoint, "sms.yuntongxun.endpoint")?;
-        let timeout = http::timeout(config.timeout_ms, "sms.yuntongxun.timeout_ms")?;
+        let (url, client) =
+            http::provider_client("sms.yuntongxun", &config.endpoint, config.timeout_ms)?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             url,
             auth_token,
             config: config.clone(),
@@ -266,6 +264,16 @@ mod tests {
         Provider::start(testing::yuntongxun(&config(String::new(), TOKEN))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `token`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, token: &str) -> SendError {
+        YuntongxunSender::new(&config(endpoint, token))
+            .unwrap()
+            .send(&message())
+            .await
+            .unwrap_err()
+    }
+
     #[tokio::test]
     async fn sends_what_the_seed_sent() {
         let provider = provider().await;
@@ -290,11 +298,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = YuntongxunSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "111109"),
             "{e:?}"
@@ -320,19 +324,11 @@ mod tests {
         assert_eq!(yuntongxun_number("13812345678"), "13812345678");
 
         let provider = Provider::start(|_| Reply::Hang).await;
-        let e = YuntongxunSender::new(&config(provider.endpoint(), TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), TOKEN).await;
         assert!(matches!(e, SendError::Timeout), "{e:?}");
         assert_eq!(provider.requests().len(), 1);
 
-        let e = YuntongxunSender::new(&config(closed_endpoint().await, TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, TOKEN).await;
         assert!(matches!(e, SendError::Connect(_)));
     }
 
