@@ -224,10 +224,8 @@ pub async fn closed_endpoint() -> String {
 /// Aliyun `SendSms` (ACS3-HMAC-SHA256), holding `config`'s true AccessKey.
 #[cfg(feature = "aliyun")]
 pub fn aliyun(config: &crate::aliyun::AliyunConfig) -> impl Fn(&Request) -> Reply + use<> {
-    use crate::aliyun::{Acs3Request, acs3_sign};
     let config = config.clone();
     move |request| {
-        let h = |n: &str| request.header(n);
         let (path, query) = request
             .target
             .split_once('?')
@@ -237,19 +235,7 @@ pub fn aliyun(config: &crate::aliyun::AliyunConfig) -> impl Fn(&Request) -> Repl
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k, percent_decoded(v)))
             .collect();
-        let expected = acs3_sign(&Acs3Request {
-            access_key_id: &config.access_key_id,
-            access_key_secret: config.access_key_secret.expose(),
-            method: &request.method,
-            host: &h("host"),
-            action: &h("x-acs-action"),
-            version: &h("x-acs-version"),
-            date: &h("x-acs-date"),
-            nonce: &h("x-acs-signature-nonce"),
-            query: &pairs,
-            payload: &request.body,
-        });
-        if h("authorization") != expected.authorization || query != expected.canonical_query {
+        if !aliyun_signed(&config, request, query, &pairs) {
             // The OpenAPI error answer's fields (RequestId, Message,
             // Recommend, HostId, Code) with the code and text of a failed
             // signature from the V3 signature page
@@ -261,35 +247,75 @@ pub fn aliyun(config: &crate::aliyun::AliyunConfig) -> impl Fn(&Request) -> Repl
                 r#"{"RequestId":"A7E1C0B4-3C5B-5B7E-8F0A-1E2D3C4B5A69","Message":"Specified signature is not matched with our calculation.","Recommend":"https://api.aliyun.com/troubleshoot","HostId":"dysmsapi.aliyuncs.com","Code":"SignatureDoesNotMatch"}"#.to_owned(),
             );
         }
-        let field = |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let param: serde_json::Value =
-            serde_json::from_str(&field("TemplateParam")).unwrap_or_default();
-        let fields_ok = (request.method.as_str(), path) == ("POST", "/")
-            && h("x-acs-action") == "SendSms"
-            && h("x-acs-version") == "2017-05-25"
-            && field("SignName") == config.sign_name
-            && field("TemplateCode") == config.template_code;
-        let code = param[config.template_param_name.as_str()]
-            .as_str()
+        aliyun_send(&config, request, path, &pairs)
+    }
+}
+
+/// Whether `request` carries the ACS3 signature `config`'s secret makes of
+/// it, over the query exactly as it was signed.
+#[cfg(feature = "aliyun")]
+fn aliyun_signed(
+    config: &crate::aliyun::AliyunConfig,
+    request: &Request,
+    query: &str,
+    pairs: &[(&str, String)],
+) -> bool {
+    use crate::aliyun::{Acs3Request, acs3_sign};
+    let h = |n: &str| request.header(n);
+    let expected = acs3_sign(&Acs3Request {
+        access_key_id: &config.access_key_id,
+        access_key_secret: config.access_key_secret.expose(),
+        method: &request.method,
+        host: &h("host"),
+        action: &h("x-acs-action"),
+        version: &h("x-acs-version"),
+        date: &h("x-acs-date"),
+        nonce: &h("x-acs-signature-nonce"),
+        query: pairs,
+        payload: &request.body,
+    });
+    h("authorization") == expected.authorization && query == expected.canonical_query
+}
+
+/// Aliyun's answer to a signed `SendSms`: accepted when its fields are the
+/// configured ones and its template parameter holds the code.
+#[cfg(feature = "aliyun")]
+fn aliyun_send(
+    config: &crate::aliyun::AliyunConfig,
+    request: &Request,
+    path: &str,
+    pairs: &[(&str, String)],
+) -> Reply {
+    let h = |n: &str| request.header(n);
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
             .unwrap_or_default()
-            .to_owned();
-        if !fields_ok || code.is_empty() {
-            // `isv.INVALID_PARAMETERS` of the SendSms error code list.
-            return Reply::Json(
+    };
+    let param: serde_json::Value =
+        serde_json::from_str(&field("TemplateParam")).unwrap_or_default();
+    let fields_ok = (request.method.as_str(), path) == ("POST", "/")
+        && h("x-acs-action") == "SendSms"
+        && h("x-acs-version") == "2017-05-25"
+        && field("SignName") == config.sign_name
+        && field("TemplateCode") == config.template_code;
+    let code = param[config.template_param_name.as_str()]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if !fields_ok || code.is_empty() {
+        // `isv.INVALID_PARAMETERS` of the SendSms error code list.
+        return Reply::Json(
                 200,
                 r#"{"Message":"参数异常","RequestId":"2C3D6E2A-92A1-5E4B-9D6A-0C1F2B3A4D5E","Code":"isv.INVALID_PARAMETERS"}"#.to_owned(),
             );
-        }
-        // The success example of the SendSms reference, "SendSms - 发送短信",
-        // <https://help.aliyun.com/document_detail/55284.htm>: Code, Message,
-        // BizId, RequestId (the page masks the end of its BizId).
-        Reply::Accepted(
+    }
+    // The success example of the SendSms reference, "SendSms - 发送短信",
+    // <https://help.aliyun.com/document_detail/55284.htm>: Code, Message,
+    // BizId, RequestId (the page masks the end of its BizId).
+    Reply::Accepted(
             200,
             r#"{"Code":"OK","Message":"OK","BizId":"9006197469364984400","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990"}"#.to_owned(),
             Sent {
@@ -297,7 +323,6 @@ pub fn aliyun(config: &crate::aliyun::AliyunConfig) -> impl Fn(&Request) -> Repl
                 code,
             },
         )
-    }
 }
 
 #[cfg(feature = "aliyun")]
@@ -312,23 +337,9 @@ fn percent_decoded(raw: &str) -> String {
 /// sends them.
 #[cfg(feature = "tencent")]
 pub fn tencent(config: &crate::tencent::TencentConfig) -> impl Fn(&Request) -> Reply + use<> {
-    use crate::tencent::{Tc3Request, tc3_sign};
     let config = config.clone();
     move |request| {
-        let h = |n: &str| request.header(n);
-        let expected = tc3_sign(&Tc3Request {
-            secret_id: &config.secret_id,
-            secret_key: config.secret_key.expose(),
-            service: "sms",
-            host: &h("host"),
-            action: &h("x-tc-action"),
-            sign_action: true,
-            timestamp: h("x-tc-timestamp").parse().unwrap_or_default(),
-            payload: &request.body,
-        });
-        if h("authorization") != expected.authorization
-            || h("content-type") != "application/json; charset=utf-8"
-        {
+        if !tencent_signed(&config, request) {
             // The failed-request example of the API 3.0 "Responses" page,
             // <https://www.tencentcloud.com/zh/document/product/382/40469>
             // ("最后更新时间: 2026-02-05" on the stored copy).
@@ -337,53 +348,81 @@ pub fn tencent(config: &crate::tencent::TencentConfig) -> impl Fn(&Request) -> R
                 r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated. Please check your signature is correct."},"RequestId":"ed93f3cb-f35e-473f-b9f3-0d451b8b79c6"}}"#.to_owned(),
             );
         }
-        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
-        let code_at = config.template_params.iter().position(|p| p == "{code}");
-        let code = code_at
-            .and_then(|i| body["TemplateParamSet"][i].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let to = body["PhoneNumberSet"][0]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let fields_ok = (request.method.as_str(), request.target.as_str()) == ("POST", "/")
-            && h("x-tc-action") == "SendSms"
-            && h("x-tc-version") == "2021-01-11"
-            && h("x-tc-region") == config.region
-            && body["SmsSdkAppId"] == config.sdk_app_id.as_str()
-            && body["SignName"] == config.sign_name.as_str()
-            && body["TemplateId"] == config.template_id.as_str()
-            && body["PhoneNumberSet"].as_array().map(Vec::len) == Some(1);
-        if !fields_ok || code.is_empty() {
-            // `InvalidParameter`, a common error code of API 3.0.
-            return Reply::Json(
+        tencent_send(&config, request)
+    }
+}
+
+/// Whether `request` carries the TC3 signature `config`'s key makes of it,
+/// with the JSON content type that signature covers.
+#[cfg(feature = "tencent")]
+fn tencent_signed(config: &crate::tencent::TencentConfig, request: &Request) -> bool {
+    use crate::tencent::{Tc3Request, tc3_sign};
+    let h = |n: &str| request.header(n);
+    let expected = tc3_sign(&Tc3Request {
+        secret_id: &config.secret_id,
+        secret_key: config.secret_key.expose(),
+        service: "sms",
+        host: &h("host"),
+        action: &h("x-tc-action"),
+        sign_action: true,
+        timestamp: h("x-tc-timestamp").parse().unwrap_or_default(),
+        payload: &request.body,
+    });
+    h("authorization") == expected.authorization
+        && h("content-type") == "application/json; charset=utf-8"
+}
+
+/// Tencent's answer to a signed `SendSms`: accepted when its fields are the
+/// configured ones for one number and the code is where the template wants it.
+#[cfg(feature = "tencent")]
+fn tencent_send(config: &crate::tencent::TencentConfig, request: &Request) -> Reply {
+    let h = |n: &str| request.header(n);
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+    let code_at = config.template_params.iter().position(|p| p == "{code}");
+    let code = code_at
+        .and_then(|i| body["TemplateParamSet"][i].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let to = body["PhoneNumberSet"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let fields_ok = (request.method.as_str(), request.target.as_str()) == ("POST", "/")
+        && h("x-tc-action") == "SendSms"
+        && h("x-tc-version") == "2021-01-11"
+        && h("x-tc-region") == config.region
+        && body["SmsSdkAppId"] == config.sdk_app_id.as_str()
+        && body["SignName"] == config.sign_name.as_str()
+        && body["TemplateId"] == config.template_id.as_str()
+        && body["PhoneNumberSet"].as_array().map(Vec::len) == Some(1);
+    if !fields_ok || code.is_empty() {
+        // `InvalidParameter`, a common error code of API 3.0.
+        return Reply::Json(
                 200,
                 r#"{"Response":{"Error":{"Code":"InvalidParameter","Message":"parameter error"},"RequestId":"0b5b9f3e-6a6c-4b0d-9d7e-2f4e5a6b7c8d"}}"#.to_owned(),
             );
-        }
-        // The shape of the SendSms reference's example 1,
-        // <https://tencentcloud.com/document/api/382/40536> (SMS API
-        // 2021-01-11, "Last updated: 2025-11-13"): one SendStatus per
-        // number, with SerialNo,
-        // PhoneNumber, Fee, SessionContext, Code "Ok", Message, IsoCode; the
-        // fields as the SendStatus data type lists them
-        // (<https://tencentcloud.com/document/product/382/40473>, "Last
-        // updated: 2024-05-20").
-        let answer = serde_json::json!({"Response": {
-            "SendStatusSet": [{
-                "SerialNo": "5000:1045710669157053657849499619",
-                "PhoneNumber": to,
-                "Fee": 1,
-                "SessionContext": body["SessionContext"],
-                "Code": "Ok",
-                "Message": "send success",
-                "IsoCode": "CN",
-            }],
-            "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279",
-        }});
-        Reply::Accepted(200, answer.to_string(), Sent { to, code })
     }
+    // The shape of the SendSms reference's example 1,
+    // <https://tencentcloud.com/document/api/382/40536> (SMS API
+    // 2021-01-11, "Last updated: 2025-11-13"): one SendStatus per
+    // number, with SerialNo,
+    // PhoneNumber, Fee, SessionContext, Code "Ok", Message, IsoCode; the
+    // fields as the SendStatus data type lists them
+    // (<https://tencentcloud.com/document/product/382/40473>, "Last
+    // updated: 2024-05-20").
+    let answer = serde_json::json!({"Response": {
+        "SendStatusSet": [{
+            "SerialNo": "5000:1045710669157053657849499619",
+            "PhoneNumber": to,
+            "Fee": 1,
+            "SessionContext": body["SessionContext"],
+            "Code": "Ok",
+            "Message": "send success",
+            "IsoCode": "CN",
+        }],
+        "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279",
+    }});
+    Reply::Accepted(200, answer.to_string(), Sent { to, code })
 }
 
 /// Yuntongxun / 容联云 `TemplateSMS`, holding `config`'s true auth token.
@@ -479,11 +518,25 @@ pub fn twilio(config: &crate::twilio::TwilioConfig) -> impl Fn(&Request) -> Repl
                 r#"{"code": 21211, "message": "Invalid 'To' Phone Number", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#.to_owned(),
             );
         }
-        // HTTP 201 with the Message resource, its properties as the Message
-        // resource page lists them,
-        // <https://www.twilio.com/docs/messaging/api/message-resource>.
-        let answer = serde_json::json!({
-            "account_sid": config.account_sid,
+        Reply::Accepted(
+            201,
+            twilio_message(&config.account_sid, &get),
+            Sent {
+                to: get("To"),
+                code,
+            },
+        )
+    }
+}
+
+/// The Message resource Twilio answers an accepted message with (HTTP 201),
+/// its properties as the Message resource page lists them,
+/// <https://www.twilio.com/docs/messaging/api/message-resource>; `get`
+/// reads the request's form.
+#[cfg(feature = "twilio")]
+fn twilio_message(account_sid: &str, get: &dyn Fn(&str) -> String) -> String {
+    serde_json::json!({
+            "account_sid": account_sid,
             "api_version": "2010-04-01",
             "body": get("Body"),
             "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
@@ -501,17 +554,9 @@ pub fn twilio(config: &crate::twilio::TwilioConfig) -> impl Fn(&Request) -> Repl
             "sid": "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "status": "queued",
             "to": get("To"),
-            "uri": format!("/2010-04-01/Accounts/{}/Messages/SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json", config.account_sid),
-        });
-        Reply::Accepted(
-            201,
-            answer.to_string(),
-            Sent {
-                to: get("To"),
-                code,
-            },
-        )
-    }
+            "uri": format!("/2010-04-01/Accounts/{account_sid}/Messages/SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json"),
+        })
+        .to_string()
 }
 
 #[cfg(feature = "twilio")]
