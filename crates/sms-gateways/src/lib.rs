@@ -14,9 +14,11 @@
 )]
 
 mod config;
+mod fallback;
 mod http;
 mod secret;
 mod sign;
+mod test_number;
 
 #[cfg(feature = "aliyun")]
 pub mod aliyun;
@@ -32,5 +34,6 @@ pub mod yuntongxun;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 
-pub use config::{BuildError, GatewaysConfig, SenderKind, TestNumber};
+pub use config::{BuildError, GatewaysConfig, SenderKind};
 pub use secret::Secret;
+pub use test_number::TestNumber;
