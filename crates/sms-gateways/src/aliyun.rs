@@ -438,11 +438,7 @@ mod tests {
     /// Sends [`message`] through a sender on `endpoint` with `secret`, which
     /// must fail.
     async fn failed_send(endpoint: String, secret: &str) -> SendError {
-        AliyunSender::new(&config(endpoint, secret))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err()
+        testing::send_error(&AliyunSender::new(&config(endpoint, secret)).unwrap()).await
     }
 
     #[tokio::test]

@@ -470,11 +470,7 @@ mod tests {
     /// Sends [`message`] through a sender on `endpoint` with `key`, which
     /// must fail.
     async fn failed_send(endpoint: String, key: &str) -> SendError {
-        TencentSender::new(&config(endpoint, key))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err()
+        testing::send_error(&TencentSender::new(&config(endpoint, key)).unwrap()).await
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use verify::{MobileRule, SmsCode, SmsMessage};
+use verify::{MobileRule, SendError, SmsCode, SmsMessage, SmsSender};
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -209,6 +209,14 @@ pub fn message() -> SmsMessage {
         ttl: Duration::from_secs(300),
         id: "7d1f3c52-8a4b-4e61-9f0a-2b3c4d5e6f70".to_owned(),
     }
+}
+
+/// Sends [`message`] through `sender`, which must fail, and returns why.
+pub async fn send_error(sender: &dyn SmsSender) -> SendError {
+    sender
+        .send(&message())
+        .await
+        .expect_err("the send must fail")
 }
 
 /// An `endpoint` whose port was bound a moment ago and is closed now.

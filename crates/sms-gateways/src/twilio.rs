@@ -264,11 +264,7 @@ mod tests {
     /// Sends [`message`] through a sender on `endpoint` with `token`, which
     /// must fail.
     async fn failed_send(endpoint: String, token: &str) -> SendError {
-        TwilioSender::new(&config(endpoint, token))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err()
+        testing::send_error(&TwilioSender::new(&config(endpoint, token)).unwrap()).await
     }
 
     #[tokio::test]

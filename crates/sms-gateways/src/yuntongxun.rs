@@ -267,11 +267,7 @@ mod tests {
     /// Sends [`message`] through a sender on `endpoint` with `token`, which
     /// must fail.
     async fn failed_send(endpoint: String, token: &str) -> SendError {
-        YuntongxunSender::new(&config(endpoint, token))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err()
+        testing::send_error(&YuntongxunSender::new(&config(endpoint, token)).unwrap()).await
     }
 
     #[tokio::test]
