@@ -95,7 +95,15 @@ impl Metrics {
             "Requests answered 4001 because the store failed or timed out.",
             get(&self.store_errors),
         );
+        self.render_outcomes(&mut out);
+        self.render_send_failures(&mut out);
+        self.render_latency(&mut out);
+        out
+    }
 
+    /// `passport_outcomes_total`, one line per errno.
+    fn render_outcomes(&self, out: &mut String) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         out.push_str("# HELP passport_outcomes_total JSON answers and images by errno.\n");
         out.push_str("# TYPE passport_outcomes_total counter\n");
         for (errno, count) in Errno::ALL.iter().zip(&self.outcomes) {
@@ -105,7 +113,10 @@ impl Metrics {
                 get(count)
             );
         }
+    }
 
+    /// `passport_sms_send_failures_total`, one line per gateway and kind seen.
+    fn render_send_failures(&self, out: &mut String) {
         out.push_str(
             "# HELP passport_sms_send_failures_total SMS sends that failed, by gateway and kind.\n",
         );
@@ -117,8 +128,11 @@ impl Metrics {
                 "passport_sms_send_failures_total{{gateway=\"{gateway}\",kind=\"{kind}\"}} {count}"
             );
         }
-        drop(failures);
+    }
 
+    /// The `passport_http_request_duration_seconds` histogram.
+    fn render_latency(&self, out: &mut String) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let name = "passport_http_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Time from request to response.");
         let _ = writeln!(out, "# TYPE {name} histogram");
@@ -132,7 +146,6 @@ impl Metrics {
         let sum = get(&self.latency_sum_micros) as f64 / 1e6;
         let _ = writeln!(out, "{name}_sum {sum}");
         let _ = writeln!(out, "{name}_count {count}");
-        out
     }
 }
 

@@ -73,78 +73,19 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::default());
         let state = app_state(&settings, store, sender, Arc::clone(&metrics))?;
-        let page = web::Data::new(load_page(&settings.server.static_dir));
-        let origins = settings.cors.allowed_origins.clone();
-
-        let host = settings.server.host.as_str();
-        let listener = TcpListener::bind((host, settings.server.port))
-            .with_context(|| format!("binding {host}:{}", settings.server.port))?;
-        let port = listener.local_addr()?.port();
-
-        let json = web::JsonConfig::default()
-            .limit(MAX_BODY_BYTES)
-            .content_type_required(true)
-            .error_handler(fallback::json_error);
-        let table = routes::table(state.verify_key.is_some(), settings.server.openapi);
-        let document = web::Data::new(ApiDocument::new(&table).context("the OpenAPI document")?);
-        let deadline = web::Data::new(BodyDeadline(Duration::from_millis(
-            settings.server.body_timeout_ms,
-        )));
+        let parts = api_parts(&settings, state)?;
+        let (listener, port) = bind_api(&settings)?;
+        // Read once: derived from the descriptor limit, both caps must agree.
         let max_connections = settings.max_connections();
-        let caps = Arc::new(ConnectionCaps::new(
-            settings.server.max_connections_per_ip,
-            max_connections,
-            TrustedProxies::new(settings.trusted_proxies()),
-            settings.messages.default_lang,
-            settings.compat.errors_as_200,
-        ));
-        let on_connect = {
-            let caps = Arc::clone(&caps);
-            move |io: &dyn std::any::Any, data: &mut Extensions| caps.on_connect(io, data)
-        };
-        let keep_alive = match settings.server.keep_alive_secs {
-            0 => KeepAlive::Disabled,
-            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
-        };
-        let mut server = HttpServer::new(move || {
-            let app = App::new()
-                .app_data(state.clone())
-                .app_data(page.clone())
-                .app_data(json.clone())
-                .app_data(deadline.clone())
-                .app_data(document.clone())
-                .wrap(from_fn(body_deadline))
-                .wrap(from_fn(observe))
-                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
-                .wrap(Condition::new(
-                    !origins.is_empty(),
-                    from_fn(answer_cors_refusals),
-                ))
-                .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-                .configure(|cfg| routes::configure(cfg, &table));
-            app.default_service(web::to(fallback::serve_page_or_not_found))
-        })
-        .on_connect(on_connect)
-        .keep_alive(keep_alive)
-        .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
-        // actix's own cap is per worker and stops accepting when reached:
-        // set above ours, so that ours (which answers and goes on accepting)
-        // acts first.
-        .max_connections(max_connections.saturating_add(RESERVED_DESCRIPTORS))
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = server.listen(listener)?.run();
-
+        let caps = connection_caps(&settings, max_connections);
+        let server = serve_api(&settings, parts, listener, &caps, max_connections)?;
         let (metrics_port, metrics_server) = match settings.server.metrics_addr.as_str() {
             "" => (None, None),
             addr => {
-                let (port, server) = serve_metrics(addr, metrics, Arc::clone(&caps))?;
+                let (port, server) = serve_metrics(addr, metrics, caps)?;
                 (Some(port), Some(server))
             }
         };
-
         tracing::info!(
             port,
             metrics_port,
@@ -218,6 +159,113 @@ fn app_state(
         metrics,
         gateway: settings.sms.sender.as_str(),
     }))
+}
+
+/// The API listener on `server.host`:`server.port`, and the port it got
+/// (tests ask for port 0).
+fn bind_api(settings: &Settings) -> anyhow::Result<(TcpListener, u16)> {
+    let host = settings.server.host.as_str();
+    let listener = TcpListener::bind((host, settings.server.port))
+        .with_context(|| format!("binding {host}:{}", settings.server.port))?;
+    let port = listener.local_addr()?.port();
+    Ok((listener, port))
+}
+
+/// The per-address and total connection caps, shared by the API listener
+/// (which enforces them) and `/metrics` (which reports them).
+fn connection_caps(settings: &Settings, max_connections: usize) -> Arc<ConnectionCaps> {
+    Arc::new(ConnectionCaps::new(
+        settings.server.max_connections_per_ip,
+        max_connections,
+        TrustedProxies::new(settings.trusted_proxies()),
+        settings.messages.default_lang,
+        settings.compat.errors_as_200,
+    ))
+}
+
+/// What every API worker's `App` is made of; cloned into each worker.
+#[derive(Clone)]
+struct ApiParts {
+    state: web::Data<AppState>,
+    page: web::Data<Page>,
+    json: web::JsonConfig,
+    deadline: web::Data<BodyDeadline>,
+    document: web::Data<ApiDocument>,
+    table: Vec<routes::Endpoint>,
+    origins: Vec<String>,
+}
+
+/// The shared state with the page, the JSON limits, the body deadline and
+/// the route table (and its OpenAPI document) the settings switch on.
+fn api_parts(settings: &Settings, state: web::Data<AppState>) -> anyhow::Result<ApiParts> {
+    let table = routes::table(state.verify_key.is_some(), settings.server.openapi);
+    Ok(ApiParts {
+        document: web::Data::new(ApiDocument::new(&table).context("the OpenAPI document")?),
+        page: web::Data::new(load_page(&settings.server.static_dir)),
+        json: web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .content_type_required(true)
+            .error_handler(fallback::json_error),
+        deadline: web::Data::new(BodyDeadline(Duration::from_millis(
+            settings.server.body_timeout_ms,
+        ))),
+        origins: settings.cors.allowed_origins.clone(),
+        table,
+        state,
+    })
+}
+
+/// The API server on `listener`: the middleware and routes over `parts`,
+/// with the connection caps (`caps` answers, actix's own limit sits above
+/// `max_connections`), keep-alive and timeouts of `settings`.
+fn serve_api(
+    settings: &Settings,
+    parts: ApiParts,
+    listener: TcpListener,
+    caps: &Arc<ConnectionCaps>,
+    max_connections: usize,
+) -> anyhow::Result<Server> {
+    let on_connect = {
+        let caps = Arc::clone(caps);
+        move |io: &dyn std::any::Any, data: &mut Extensions| caps.on_connect(io, data)
+    };
+    let mut server = HttpServer::new(move || {
+        let parts = parts.clone();
+        let cors_on = !parts.origins.is_empty();
+        App::new()
+            .app_data(parts.state)
+            .app_data(parts.page)
+            .app_data(parts.json)
+            .app_data(parts.deadline)
+            .app_data(parts.document)
+            .wrap(from_fn(body_deadline))
+            .wrap(from_fn(observe))
+            .wrap(Condition::new(cors_on, cors(&parts.origins)))
+            .wrap(Condition::new(cors_on, from_fn(answer_cors_refusals)))
+            .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+            .configure(|cfg| routes::configure(cfg, &parts.table))
+            .default_service(web::to(fallback::serve_page_or_not_found))
+    })
+    .on_connect(on_connect)
+    .keep_alive(keep_alive(settings.server.keep_alive_secs))
+    .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
+    // actix's own cap is per worker and stops accepting when reached:
+    // set above ours, so that ours (which answers and goes on accepting)
+    // acts first.
+    .max_connections(max_connections.saturating_add(RESERVED_DESCRIPTORS))
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS);
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+/// `server.keep_alive_secs`: 0 turns keep-alive off.
+fn keep_alive(secs: u64) -> KeepAlive {
+    match secs {
+        0 => KeepAlive::Disabled,
+        secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+    }
 }
 
 /// Stops a running [`Application`] (for embedding and tests; the binary

@@ -11,7 +11,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 use crate::sign::{Civil, hex, hmac_sha256, sha256_hex, unix_now};
 
 const ACTION: &str = "SendSms";
@@ -85,23 +85,21 @@ impl AliyunSender {
     /// connection is made).
     pub fn new(config: &AliyunConfig) -> Result<Self, BuildError> {
         required(&config.access_key_id, "sms.aliyun.access_key_id")?;
-        let secret = resolve(
+        let secret = resolve_required(
             &config.access_key_secret,
             &config.access_key_secret_file,
             "sms.aliyun.access_key_secret",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.sign_name, "sms.aliyun.sign_name")?;
         required(&config.template_code, "sms.aliyun.template_code")?;
         required(
             &config.template_param_name,
             "sms.aliyun.template_param_name",
         )?;
-        let url = http::endpoint(&config.endpoint, "sms.aliyun.endpoint")?;
-        let timeout = http::timeout(config.timeout_ms, "sms.aliyun.timeout_ms")?;
+        let (url, client) =
+            http::provider_client("sms.aliyun", &config.endpoint, config.timeout_ms)?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             host: http::host_header(&url),
             url,
             secret,
@@ -143,8 +141,7 @@ impl AliyunSender {
             .header("x-acs-signature-nonce", &nonce)
             .header("x-acs-content-sha256", &signed.content_sha256)
             .header("authorization", signed.authorization);
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
@@ -160,8 +157,8 @@ impl SmsSender for AliyunSender {
             ("TemplateParam", param.to_string()),
             ("OutId", message.id.clone()),
         ];
-        // Only a connect error is retried: `SendSms` has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&query)).await
+        // `SendSms` has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&query)).await
     }
 }
 
@@ -272,20 +269,15 @@ struct Answer {
 }
 
 /// Reads Aliyun's answer: `Code` `OK` is success, another `Code` is a
-/// refusal (auth failures come with a 4xx), a 5xx or an unreadable body may
-/// hide an accepted request.
+/// refusal (auth failures come with a 4xx), a 5xx, an `isp.` code or an
+/// unreadable body may hide an accepted request.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    match serde_json::from_slice::<Answer>(body) {
-        Ok(a) if a.code == "OK" && status == 200 => Ok(()),
-        Ok(_) | Err(_) if status >= 500 => Err(SendError::Status(status)),
-        Ok(a) if a.code.starts_with("isp.") => {
-            Err(SendError::Other(format!("provider error {}", a.code)))
-        }
-        Ok(a) => Err(refusal(&a.code)),
-        Err(_) if status >= 300 => Err(SendError::Status(status)),
-        Err(_) => Err(SendError::Other(format!(
-            "unreadable answer (HTTP {status})"
-        ))),
+    http::server_error(status)?;
+    let answer: Answer = http::json_answer(status, body)?;
+    match answer.code.as_str() {
+        "OK" if status == 200 => Ok(()),
+        code if code.starts_with("isp.") => Err(SendError::Other(format!("provider error {code}"))),
+        code => Err(refusal(code)),
     }
 }
 
@@ -323,10 +315,7 @@ fn refusal(code: &str) -> SendError {
         | "isv.INVALID_PARAMETERS" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]
@@ -446,6 +435,12 @@ mod tests {
         Provider::start(testing::aliyun(&config(String::new(), SECRET))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `secret`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, secret: &str) -> SendError {
+        testing::send_error(&AliyunSender::new(&config(endpoint, secret)).unwrap()).await
+    }
+
     #[tokio::test]
     async fn sends_a_signed_request_the_provider_accepts() {
         let provider = provider().await;
@@ -474,11 +469,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_secret_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = AliyunSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "SignatureDoesNotMatch"),
             "{e:?}"
@@ -496,11 +487,7 @@ mod tests {
             Reply::Json(200, r#"{"Message":"触发号码天级流控Permits:10","RequestId":"2184201F-BFB3-446B-B1F2-C746B7BF0657","Code":"isv.BUSINESS_LIMIT_CONTROL"}"#.to_owned())
         })
         .await;
-        let e = AliyunSender::new(&config(provider.endpoint(), SECRET))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), SECRET).await;
         assert_eq!(e.kind(), "throttled");
         assert_eq!(refusal("isv.MOBILE_NUMBER_ILLEGAL").kind(), "bad_number");
         assert_eq!(refusal("isv.AMOUNT_NOT_ENOUGH").kind(), "account");
@@ -528,11 +515,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_port_is_a_connect_error() {
-        let e = AliyunSender::new(&config(closed_endpoint().await, SECRET))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, SECRET).await;
         assert!(matches!(e, SendError::Connect(_)) && e.definitely_not_sent());
     }
 

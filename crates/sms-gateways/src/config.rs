@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde::Deserialize;
-use verify::{DiscardSender, LogSender, SendError, SmsMessage, SmsSender};
+use verify::{DiscardSender, LogSender, SmsSender};
+
+use crate::fallback::FallbackSender;
+use crate::test_number::{TestNumber, test_numbers};
 
 /// Why a sender could not be built from its config. Names the config key.
 #[derive(Debug, thiserror::Error)]
@@ -159,11 +161,11 @@ impl GatewaysConfig {
                 "must be a real gateway",
             ));
         }
-        Ok(Arc::new(FallbackSender {
+        Ok(Arc::new(FallbackSender::new(
             primary,
-            primary_name: self.sender.as_str(),
-            fallback: self.build_one(fallback)?,
-        }))
+            self.sender.as_str(),
+            self.build_one(fallback)?,
+        )))
     }
 
     fn build_one(&self, kind: SenderKind) -> Result<Arc<dyn SmsSender>, BuildError> {
@@ -216,133 +218,13 @@ impl GatewaysConfig {
     }
 }
 
-/// One entry of `sms.test_numbers`: in a file a table
-/// `{ mobile = "...", code = "..." }` (or the string `"mobile:code"`); from
-/// the environment one string of `mobile:code` pairs, comma-separated
-/// (`PASSPORT__SMS__TEST_NUMBERS=13800000000:246810,+447700900123:135790`).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TestNumber {
-    /// The number, in any spelling the mobile rule accepts.
-    pub mobile: String,
-    /// Its fixed code: six digits.
-    pub code: String,
-}
-
-// The code would let anyone sign in as the number: never shown.
-impl std::fmt::Debug for TestNumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestNumber")
-            .field("mobile", &self.mobile)
-            .field("code", &"******")
-            .finish()
-    }
-}
-
-impl std::str::FromStr for TestNumber {
-    type Err = String;
-
-    /// `mobile:code`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (mobile, code) = s
-            .rsplit_once(':')
-            .ok_or_else(|| "a test number is `mobile:code`".to_owned())?;
-        Ok(Self {
-            mobile: mobile.trim().to_owned(),
-            code: code.trim().to_owned(),
-        })
-    }
-}
-
-/// A list of tables or `mobile:code` strings, or one comma-separated
-/// string of them (the environment's form).
-fn test_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TestNumber>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Entry {
-        Table(TestNumber),
-        Pair(String),
-    }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum List {
-        Many(Vec<Entry>),
-        One(String),
-    }
-    let pairs = |s: &str| -> Result<Vec<TestNumber>, D::Error> {
-        s.split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| p.parse().map_err(serde::de::Error::custom))
-            .collect()
-    };
-    match List::deserialize(d)? {
-        List::One(s) => pairs(&s),
-        List::Many(entries) => {
-            let mut out = Vec::new();
-            for entry in entries {
-                match entry {
-                    Entry::Table(t) => out.push(t),
-                    Entry::Pair(s) => out.extend(pairs(&s)?),
-                }
-            }
-            Ok(out)
-        }
-    }
-}
-
-/// Tries `primary`; only when it surely did not send, `fallback`.
-#[derive(Debug)]
-struct FallbackSender {
-    primary: Arc<dyn SmsSender>,
-    primary_name: &'static str,
-    fallback: Arc<dyn SmsSender>,
-}
-
-#[async_trait]
-impl SmsSender for FallbackSender {
-    async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        match self.primary.send(message).await {
-            Err(error) if error.definitely_not_sent() => {
-                tracing::warn!(
-                    gateway = self.primary_name,
-                    kind = error.kind(),
-                    %error,
-                    "sms gateway did not send; trying the fallback"
-                );
-                self.fallback.send(message).await
-            }
-            other => other,
-        }
-    }
-}
-
 /// `3000`: the default `timeout_ms` of every gateway.
-#[cfg_attr(
-    not(any(
-        feature = "aliyun",
-        feature = "tencent",
-        feature = "yuntongxun",
-        feature = "twilio",
-        feature = "webhook"
-    )),
-    allow(dead_code)
-)]
 pub(crate) fn default_timeout_ms() -> u64 {
     3_000
 }
 
 /// A required plain (non-secret) key: not empty, no control characters
 /// (they would end up in a header or a signed string).
-#[cfg_attr(
-    not(any(
-        feature = "aliyun",
-        feature = "tencent",
-        feature = "yuntongxun",
-        feature = "twilio"
-    )),
-    allow(dead_code)
-)]
 pub(crate) fn required(value: &str, key: &str) -> Result<(), BuildError> {
     if value.trim().is_empty() {
         return Err(BuildError::invalid(key, "required"));
@@ -356,56 +238,6 @@ pub(crate) fn required(value: &str, key: &str) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use verify::{MobileRule, RecordingSender, RefusalKind, SmsCode};
-
-    fn message() -> SmsMessage {
-        SmsMessage {
-            mobile: MobileRule::default().parse("13812345678").unwrap(),
-            code: SmsCode::parse("042042").unwrap(),
-            ttl: std::time::Duration::from_secs(300),
-            id: "7d1f3c52-8a4b-4e61-9f0a-2b3c4d5e6f70".to_owned(),
-        }
-    }
-
-    fn pair() -> (Arc<RecordingSender>, Arc<RecordingSender>, FallbackSender) {
-        let (primary, fallback) = (
-            Arc::new(RecordingSender::new()),
-            Arc::new(RecordingSender::new()),
-        );
-        let sender = FallbackSender {
-            primary: primary.clone(),
-            primary_name: "test",
-            fallback: fallback.clone(),
-        };
-        (primary, fallback, sender)
-    }
-
-    #[tokio::test]
-    async fn the_fallback_sends_only_after_a_definite_non_send() {
-        let (primary, fallback, sender) = pair();
-        primary.fail_next(
-            1,
-            SendError::Refused {
-                kind: RefusalKind::Account,
-                code: "isv.AMOUNT_NOT_ENOUGH".to_owned(),
-            },
-        );
-        sender.send(&message()).await.expect("the fallback sent");
-        assert_eq!((primary.attempts(), fallback.sent().len()), (1, 1));
-
-        let (primary, fallback, sender) = pair();
-        primary.fail_next(1, SendError::Timeout);
-        assert!(matches!(
-            sender.send(&message()).await,
-            Err(SendError::Timeout)
-        ));
-        assert_eq!(fallback.attempts(), 0, "a timeout may have delivered");
-
-        let (primary, fallback, sender) = pair();
-        sender.send(&message()).await.unwrap();
-        assert_eq!((primary.sent().len(), fallback.attempts()), (1, 0));
-    }
 
     #[test]
     fn the_fallback_is_checked() {
@@ -448,38 +280,6 @@ mod tests {
     fn log_and_discard_need_no_table() {
         assert!(GatewaysConfig::new(SenderKind::Log).build().is_ok());
         assert!(GatewaysConfig::new(SenderKind::Discard).build().is_ok());
-    }
-
-    #[test]
-    fn test_numbers_come_as_tables_or_pairs() {
-        let c: GatewaysConfig = serde_json::from_str(
-            r#"{"sender": "log", "test_numbers": [
-                {"mobile": "13800000000", "code": "246810"}, "+447700900123:135790"]}"#,
-        )
-        .unwrap();
-        let want = [
-            TestNumber {
-                mobile: "13800000000".to_owned(),
-                code: "246810".to_owned(),
-            },
-            TestNumber {
-                mobile: "+447700900123".to_owned(),
-                code: "135790".to_owned(),
-            },
-        ];
-        assert_eq!(c.test_numbers, want);
-        let c: GatewaysConfig = serde_json::from_str(
-            r#"{"sender": "log", "test_numbers": "13800000000:246810, +447700900123:135790"}"#,
-        )
-        .unwrap();
-        assert_eq!(c.test_numbers, want);
-        assert!(!format!("{c:?}").contains("246810"));
-        let none: GatewaysConfig = serde_json::from_str(r#"{"sender": "log"}"#).unwrap();
-        assert!(none.test_numbers.is_empty());
-        assert!(
-            serde_json::from_str::<GatewaysConfig>(r#"{"sender": "log", "test_numbers": "138"}"#)
-                .is_err()
-        );
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! The one HTTP client set-up every gateway uses, and the mapping of
-//! transport failures to [`SendError`].
+//! What every gateway shares: the one HTTP client set-up, the round trip of
+//! an attempt (transport failures mapped to [`SendError`]), the retry policy,
+//! and the reading of an answer as sent, definitely not sent or ambiguous.
+//! Each provider keeps its signing and its documented answer codes in its
+//! own module.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use verify::SendError;
+use serde::de::DeserializeOwned;
+use verify::{RefusalKind, SendError, SmsMessage};
 
 use crate::config::BuildError;
 
@@ -19,6 +23,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Most retries a configuration may ask for: each one holds a user's request.
 pub(crate) const MAX_RETRIES_LIMIT: u32 = 5;
+/// Retries after a connect error for a provider without an idempotency key.
+const CONNECT_RETRIES: u32 = 2;
 
 /// A reqwest client with rustls (ring provider, platform verifier), bounded
 /// connect and total timeouts and no redirects: a provider that redirects is
@@ -31,6 +37,18 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, BuildError> {
         .timeout(timeout)
         .build()
         .map_err(|e| BuildError::Client(e.without_url().to_string()))
+}
+
+/// A provider's base URL and its client, from the `endpoint` and
+/// `timeout_ms` keys of its `section` (`sms.aliyun`), checked in that order.
+pub(crate) fn provider_client(
+    section: &str,
+    endpoint_url: &str,
+    timeout_ms: u64,
+) -> Result<(reqwest::Url, reqwest::Client), BuildError> {
+    let url = endpoint(endpoint_url, &format!("{section}.endpoint"))?;
+    let timeout = timeout(timeout_ms, &format!("{section}.timeout_ms"))?;
+    Ok((url, client(timeout)?))
 }
 
 /// rustls with the ring provider and the platform's roots, given to reqwest
@@ -108,15 +126,15 @@ pub(crate) fn timeout(ms: u64, key: &str) -> Result<Duration, BuildError> {
 
 /// A provider's answer: status and (bounded) body.
 #[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
 }
 
 /// Sends `request` and reads the answer, mapping transport failures: no
 /// byte written (DNS, connect, TLS) → [`SendError::Connect`]; out of time →
 /// [`SendError::Timeout`]; anything else → [`SendError::Other`].
-pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
+async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer, SendError> {
     let mut response = request.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
     let mut body = Vec::new();
@@ -129,6 +147,16 @@ pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Result<Answer,
         body.extend_from_slice(&chunk);
     }
     Ok(Answer { status, body })
+}
+
+/// One attempt: sends the signed `request` and reads the answer with `read`,
+/// the provider's own reading of its status and body.
+pub(crate) async fn round_trip(
+    request: reqwest::RequestBuilder,
+    read: fn(u16, &[u8]) -> Result<(), SendError>,
+) -> Result<(), SendError> {
+    let answer = exchange(request).await?;
+    read(answer.status, &answer.body)
 }
 
 fn transport_error(e: reqwest::Error) -> SendError {
@@ -178,6 +206,67 @@ where
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// Runs `attempt`, retrying only a connect error (no byte of the request
+/// written), for a provider without an idempotency key: a timeout or a 5xx
+/// may hide an accepted SMS, and a second one would reach the user too.
+pub(crate) async fn with_connect_retries<F, Fut>(
+    gateway: &'static str,
+    attempt: F,
+) -> Result<(), SendError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), SendError>>,
+{
+    with_retries(CONNECT_RETRIES, false, gateway, attempt).await
+}
+
+/// An answer read by its status alone: a 2xx is sent; any other status is
+/// kept as it is ([`SendError::Status`]: a 4xx was not sent, anything else
+/// may have been).
+pub(crate) fn by_status(status: u16) -> Result<(), SendError> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(SendError::Status(status))
+    }
+}
+
+/// A 5xx, whatever its body says: the provider may have accepted the request
+/// before it failed.
+pub(crate) fn server_error(status: u16) -> Result<(), SendError> {
+    if status >= 500 {
+        Err(SendError::Status(status))
+    } else {
+        Ok(())
+    }
+}
+
+/// The provider's JSON answer, or when the body is not one what the status
+/// says alone: from 300 up that status; a 2xx with a body that cannot be read
+/// may hide an accepted SMS.
+pub(crate) fn json_answer<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, SendError> {
+    serde_json::from_slice(body).map_err(|_| {
+        if status >= 300 {
+            SendError::Status(status)
+        } else {
+            SendError::Other(format!("unreadable answer (HTTP {status})"))
+        }
+    })
+}
+
+/// One of the provider's documented refusals: not sent.
+pub(crate) fn refused(kind: RefusalKind, code: impl Into<String>) -> SendError {
+    SendError::Refused {
+        kind,
+        code: code.into(),
+    }
+}
+
+/// The code's lifetime in whole minutes, rounded up, for the SMS text.
+pub(crate) fn minutes(message: &SmsMessage) -> String {
+    message.ttl.as_secs().div_ceil(60).to_string()
 }
 
 /// `+86` in front of a national mainland number; an E.164 number as it is.

@@ -38,6 +38,16 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A provider's credential under `key`: [`resolve`] with exactly one of
+/// the value and the file set.
+pub(crate) fn resolve_required(
+    value: &Secret,
+    file: &str,
+    key: &str,
+) -> Result<Secret, BuildError> {
+    Ok(resolve(value, file, key, true)?.unwrap_or_default())
+}
+
 /// The secret under `key`, given inline or in the file named by
 /// `<key>_file` (its content trimmed of surrounding white space, so a
 /// trailing newline from an editor or `echo` does not become part of it).

@@ -12,7 +12,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 use crate::sign::{Civil, hex, hmac_sha256, sha256_hex, unix_now};
 
 const ACTION: &str = "SendSms";
@@ -85,13 +85,11 @@ impl TencentSender {
     /// connection is made).
     pub fn new(config: &TencentConfig) -> Result<Self, BuildError> {
         required(&config.secret_id, "sms.tencent.secret_id")?;
-        let secret_key = resolve(
+        let secret_key = resolve_required(
             &config.secret_key,
             &config.secret_key_file,
             "sms.tencent.secret_key",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.sdk_app_id, "sms.tencent.sdk_app_id")?;
         if !config.sdk_app_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(BuildError::invalid(
@@ -102,10 +100,10 @@ impl TencentSender {
         required(&config.sign_name, "sms.tencent.sign_name")?;
         required(&config.template_id, "sms.tencent.template_id")?;
         required(&config.region, "sms.tencent.region")?;
-        let url = http::endpoint(&config.endpoint, "sms.tencent.endpoint")?;
-        let timeout = http::timeout(config.timeout_ms, "sms.tencent.timeout_ms")?;
+        let (url, client) =
+            http::provider_client("sms.tencent", &config.endpoint, config.timeout_ms)?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             host: http::host_header(&url),
             url,
             secret_key,
@@ -140,15 +138,14 @@ impl TencentSender {
             .header("x-tc-region", &self.config.region)
             .header("authorization", signed.authorization)
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for TencentSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let params: Vec<String> = self
             .config
             .template_params
@@ -167,8 +164,8 @@ impl SmsSender for TencentSender {
             "SessionContext": message.id,
         })
         .to_string();
-        // Only a connect error is retried: Tencent has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // Tencent has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -265,14 +262,7 @@ struct SendStatus {
 
 /// Reads Tencent's answer: the body decides, not the status.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    let Ok(envelope) = serde_json::from_slice::<Envelope>(body) else {
-        return Err(if status >= 300 {
-            SendError::Status(status)
-        } else {
-            SendError::Other(format!("unreadable answer (HTTP {status})"))
-        });
-    };
-    let response = envelope.response;
+    let response = http::json_answer::<Envelope>(status, body)?.response;
     if let Some(error) = response.error {
         return Err(refusal(&error.code));
     }
@@ -321,10 +311,7 @@ fn refusal(code: &str) -> SendError {
         | "MissingParameter.EmptyPhoneNumberSet" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]
@@ -480,6 +467,12 @@ mod tests {
         Provider::start(testing::tencent(&config(String::new(), KEY))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `key`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, key: &str) -> SendError {
+        testing::send_error(&TencentSender::new(&config(endpoint, key)).unwrap()).await
+    }
+
     #[tokio::test]
     async fn sends_a_signed_request_the_provider_accepts() {
         let provider = provider().await;
@@ -520,11 +513,7 @@ mod tests {
             Reply::Json(200, r#"{"Response":{"SendStatusSet":[{"SerialNo":"","PhoneNumber":"+8613812345678","Fee":0,"SessionContext":"","Code":"LimitExceeded.PhoneNumberDailyLimit","Message":"the number of SMS messages sent from a single mobile number every day exceeds the upper limit","IsoCode":"CN"}],"RequestId":"b5b93de7-4a0b-4d35-9d5b-cf9c0e0bd4ca"}}"#.to_owned())
         })
         .await;
-        let e = TencentSender::new(&config(provider.endpoint(), KEY))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), KEY).await;
         assert_eq!(e.kind(), "throttled", "{e:?}");
         assert!(e.definitely_not_sent());
     }
@@ -550,11 +539,7 @@ mod tests {
     async fn a_silent_provider_times_out_once_without_retry() {
         let provider = Provider::start(|_| Reply::Hang).await;
         let started = std::time::Instant::now();
-        let e = TencentSender::new(&config(provider.endpoint(), KEY))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), KEY).await;
         assert!(matches!(e, SendError::Timeout), "{e:?}");
         assert!(started.elapsed() < std::time::Duration::from_millis(2_000));
         assert_eq!(provider.requests().len(), 1);
@@ -562,11 +547,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_port_is_a_connect_error() {
-        let e = TencentSender::new(&config(closed_endpoint().await, KEY))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, KEY).await;
         assert!(
             matches!(e, SendError::Connect(_)) && e.definitely_not_sent(),
             "{e:?}"

@@ -13,7 +13,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 
 /// `application/x-www-form-urlencoded` keeps `* - . _` and alphanumerics;
 /// a space becomes `%20` here, which every form decoder reads as well as `+`.
@@ -91,13 +91,11 @@ impl TwilioSender {
                 "must be the account SID, AC followed by letters and digits",
             ));
         }
-        let token = resolve(
+        let token = resolve_required(
             &config.auth_token,
             &config.auth_token_file,
             "sms.twilio.auth_token",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.from, "sms.twilio.from")?;
         if !config.body_template.contains("{code}") {
             return Err(BuildError::invalid(
@@ -105,14 +103,14 @@ impl TwilioSender {
                 "must contain {code}",
             ));
         }
-        let mut url = http::endpoint(&config.endpoint, "sms.twilio.endpoint")?;
+        let (mut url, client) =
+            http::provider_client("sms.twilio", &config.endpoint, config.timeout_ms)?;
         url.set_path(&format!(
             "/2010-04-01/Accounts/{}/Messages.json",
             config.account_sid
         ));
-        let timeout = http::timeout(config.timeout_ms, "sms.twilio.timeout_ms")?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             url,
             authorization: Secret::new(basic_auth(&config.account_sid, token.expose())),
             config: config.clone(),
@@ -134,15 +132,14 @@ impl TwilioSender {
             .header("authorization", auth)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for TwilioSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let text = self
             .config
             .body_template
@@ -160,9 +157,8 @@ impl SmsSender for TwilioSender {
             (from_field, &self.config.from),
             ("Body", &text),
         ]);
-        // Only a connect error is retried: the Messages API has no
-        // idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // The Messages API has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -197,16 +193,11 @@ struct ErrorBody {
 /// 2xx is accepted; a 4xx with Twilio's error `code` is a refusal; a 5xx or
 /// an unreadable answer may hide an accepted message.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
     if !(400..500).contains(&status) {
-        return Err(SendError::Status(status));
+        return http::by_status(status);
     }
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(e) => Err(refusal(e.code)),
-        Err(_) => Err(SendError::Status(status)),
-    }
+    let error: ErrorBody = http::json_answer(status, body)?;
+    Err(refusal(error.code))
 }
 
 /// Twilio's documented error codes (Error and Warning Dictionary).
@@ -219,10 +210,7 @@ fn refusal(code: u32) -> SendError {
         21602 | 21617 | 30007 => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_string(),
-    }
+    http::refused(kind, code.to_string())
 }
 
 #[cfg(test)]
@@ -273,6 +261,12 @@ mod tests {
         Provider::start(testing::twilio(&config(String::new(), TOKEN))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `token`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, token: &str) -> SendError {
+        testing::send_error(&TwilioSender::new(&config(endpoint, token)).unwrap()).await
+    }
+
     #[tokio::test]
     async fn sends_a_form_with_basic_auth() {
         let provider = provider().await;
@@ -296,11 +290,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = TwilioSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "20003"),
             "{e:?}"
@@ -314,18 +304,10 @@ mod tests {
         assert_eq!(refusal(20429).kind(), "throttled");
         assert_eq!(refusal(12345).kind(), "rejected");
         let provider = Provider::start(|_| Reply::Json(503, "{}".to_owned())).await;
-        let e = TwilioSender::new(&config(provider.endpoint(), TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), TOKEN).await;
         assert!(matches!(e, SendError::Status(503)) && !e.definitely_not_sent());
         assert_eq!(provider.requests().len(), 1, "a 5xx is not retried");
-        let e = TwilioSender::new(&config(closed_endpoint().await, TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, TOKEN).await;
         assert!(matches!(e, SendError::Connect(_)));
     }
 

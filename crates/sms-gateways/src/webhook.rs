@@ -195,14 +195,9 @@ impl WebhookSender {
             .post(self.url.clone())
             .headers(headers.clone())
             .body(body.to_vec());
-        let answer = http::exchange(request).await?;
-        if (200..300).contains(&answer.status) {
-            Ok(())
-        } else {
-            // 4xx: a refusal (not sent); 3xx: a redirect, not followed, so
-            // not sent either; 5xx: may have been accepted.
-            Err(SendError::Status(answer.status))
-        }
+        // 4xx: a refusal (not sent); 3xx: a redirect, not followed, so
+        // not sent either; 5xx: may have been accepted.
+        http::round_trip(request, |status, _| http::by_status(status)).await
     }
 }
 

@@ -18,7 +18,7 @@ use verify::{RefusalKind, SendError, SmsMessage, SmsSender};
 
 use crate::config::{BuildError, default_timeout_ms, required};
 use crate::http;
-use crate::secret::{Secret, resolve};
+use crate::secret::{Secret, resolve_required};
 use crate::sign::{Civil, hex, unix_now};
 
 /// Beijing time, the clock the provider checks the timestamp against.
@@ -86,19 +86,17 @@ impl YuntongxunSender {
                 "must be letters and digits",
             ));
         }
-        let auth_token = resolve(
+        let auth_token = resolve_required(
             &config.auth_token,
             &config.auth_token_file,
             "sms.yuntongxun.auth_token",
-            true,
-        )?
-        .unwrap_or_default();
+        )?;
         required(&config.app_id, "sms.yuntongxun.app_id")?;
         required(&config.template_id, "sms.yuntongxun.template_id")?;
-        let url = http::endpoint(&config.endpoint, "sms.yuntongxun.endpoint")?;
-        let timeout = http::timeout(config.timeout_ms, "sms.yuntongxun.timeout_ms")?;
+        let (url, client) =
+            http::provider_client("sms.yuntongxun", &config.endpoint, config.timeout_ms)?;
         Ok(Self {
-            client: http::client(timeout)?,
+            client,
             url,
             auth_token,
             config: config.clone(),
@@ -130,15 +128,14 @@ impl YuntongxunSender {
             .header("content-type", "application/json;charset=utf-8")
             .header("authorization", auth.authorization)
             .body(body.to_owned());
-        let answer = http::exchange(request).await?;
-        outcome(answer.status, &answer.body)
+        http::round_trip(request, outcome).await
     }
 }
 
 #[async_trait]
 impl SmsSender for YuntongxunSender {
     async fn send(&self, message: &SmsMessage) -> Result<(), SendError> {
-        let minutes = message.ttl.as_secs().div_ceil(60).to_string();
+        let minutes = http::minutes(message);
         let body = json!({
             "to": yuntongxun_number(message.mobile.as_str()),
             "appId": self.config.app_id,
@@ -146,8 +143,8 @@ impl SmsSender for YuntongxunSender {
             "datas": [message.code.as_str(), minutes],
         })
         .to_string();
-        // Only a connect error is retried: TemplateSMS has no idempotency key.
-        http::with_retries(2, false, self.name(), || self.attempt(&body)).await
+        // TemplateSMS has no idempotency key.
+        http::with_connect_retries(self.name(), || self.attempt(&body)).await
     }
 }
 
@@ -191,18 +188,13 @@ struct Answer {
 
 /// `statusCode` `"000000"` is success; another code is a refusal.
 fn outcome(status: u16, body: &[u8]) -> Result<(), SendError> {
-    match serde_json::from_slice::<Answer>(body) {
-        _ if status >= 500 => Err(SendError::Status(status)),
-        Ok(a) if a.status_code == "000000" => Ok(()),
-        Ok(a) if a.status_code == "111000" => {
-            // "未知错误": nothing says it was not sent.
-            Err(SendError::Other("provider unknown error 111000".to_owned()))
-        }
-        Ok(a) => Err(refusal(&a.status_code)),
-        Err(_) if status >= 300 => Err(SendError::Status(status)),
-        Err(_) => Err(SendError::Other(format!(
-            "unreadable answer (HTTP {status})"
-        ))),
+    http::server_error(status)?;
+    let answer: Answer = http::json_answer(status, body)?;
+    match answer.status_code.as_str() {
+        "000000" => Ok(()),
+        // "未知错误": nothing says it was not sent.
+        "111000" => Err(SendError::Other("provider unknown error 111000".to_owned())),
+        code => Err(refusal(code)),
     }
 }
 
@@ -220,10 +212,7 @@ fn refusal(code: &str) -> SendError {
         "112307" | "112308" | "112309" | "160032" => RefusalKind::Template,
         _ => RefusalKind::Rejected,
     };
-    SendError::Refused {
-        kind,
-        code: code.to_owned(),
-    }
+    http::refused(kind, code)
 }
 
 #[cfg(test)]
@@ -275,6 +264,12 @@ mod tests {
         Provider::start(testing::yuntongxun(&config(String::new(), TOKEN))).await
     }
 
+    /// Sends [`message`] through a sender on `endpoint` with `token`, which
+    /// must fail.
+    async fn failed_send(endpoint: String, token: &str) -> SendError {
+        testing::send_error(&YuntongxunSender::new(&config(endpoint, token)).unwrap()).await
+    }
+
     #[tokio::test]
     async fn sends_what_the_seed_sent() {
         let provider = provider().await;
@@ -299,11 +294,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_token_is_an_auth_refusal() {
         let provider = provider().await;
-        let e = YuntongxunSender::new(&config(provider.endpoint(), "wrong"))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), "wrong").await;
         assert!(
             matches!(&e, SendError::Refused { kind: RefusalKind::Auth, code } if code == "111109"),
             "{e:?}"
@@ -329,19 +320,11 @@ mod tests {
         assert_eq!(yuntongxun_number("13812345678"), "13812345678");
 
         let provider = Provider::start(|_| Reply::Hang).await;
-        let e = YuntongxunSender::new(&config(provider.endpoint(), TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(provider.endpoint(), TOKEN).await;
         assert!(matches!(e, SendError::Timeout), "{e:?}");
         assert_eq!(provider.requests().len(), 1);
 
-        let e = YuntongxunSender::new(&config(closed_endpoint().await, TOKEN))
-            .unwrap()
-            .send(&message())
-            .await
-            .unwrap_err();
+        let e = failed_send(closed_endpoint().await, TOKEN).await;
         assert!(matches!(e, SendError::Connect(_)));
     }
 

@@ -9,9 +9,9 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Components, ComponentsBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::tag::{Tag, TagBuilder};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr,
     ResponseBuilder,
@@ -67,7 +67,17 @@ pub(crate) fn document(table: &[Endpoint]) -> OpenApi {
         add_answers(&mut operation, endpoint.answers);
         paths.add_path_operation(&endpoint.path, vec![endpoint.method.clone()], operation);
     }
-    let components = ComponentsBuilder::new()
+    OpenApiBuilder::new()
+        .info(info())
+        .paths(paths)
+        .components(Some(components()))
+        .tags(Some(tags()))
+        .build()
+}
+
+/// The request and answer schemas, and the verify endpoint's bearer scheme.
+fn components() -> Components {
+    ComponentsBuilder::new()
         .schema_from::<ReplyBody>()
         .schema_from::<SmsCodeRequest<'_>>()
         .schema_from::<CheckRequest<'_>>()
@@ -80,8 +90,12 @@ pub(crate) fn document(table: &[Endpoint]) -> OpenApi {
                     .build(),
             ),
         )
-        .build();
-    let tags = [
+        .build()
+}
+
+/// The groups the operations are filed under.
+fn tags() -> [Tag; 4] {
+    [
         (
             "captcha",
             "The challenge: an image or its audio alternative",
@@ -98,24 +112,21 @@ pub(crate) fn document(table: &[Endpoint]) -> OpenApi {
             .name(name)
             .description(Some(description))
             .build()
-    });
-    OpenApiBuilder::new()
-        .info(
-            InfoBuilder::new()
-                .title("Passport")
-                .version(env!("CARGO_PKG_VERSION"))
-                .description(Some(DESCRIPTION))
-                .license(Some(
-                    LicenseBuilder::new()
-                        .name("MIT OR Apache-2.0")
-                        .identifier(Some("MIT OR Apache-2.0"))
-                        .build(),
-                )),
-        )
-        .paths(paths)
-        .components(Some(components))
-        .tags(Some(tags))
-        .build()
+    })
+}
+
+/// The title, version, licence and the model in a paragraph.
+fn info() -> InfoBuilder {
+    InfoBuilder::new()
+        .title("Passport")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(DESCRIPTION))
+        .license(Some(
+            LicenseBuilder::new()
+                .name("MIT OR Apache-2.0")
+                .identifier(Some("MIT OR Apache-2.0"))
+                .build(),
+        ))
 }
 
 const DESCRIPTION: &str = "Image captcha, then SMS code. Every JSON answer is \
