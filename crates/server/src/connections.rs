@@ -308,7 +308,7 @@ mod tests {
         assert!(head.starts_with("HTTP/1.1 429 "), "{head}");
         assert!(head.contains(&format!("content-length: {}\r\n", body.len())));
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(json["errno"], "4201");
+        assert_eq!(json["errno"], Answer::RateLimited.errno().code());
         assert_eq!(json["errmsg"], Answer::RateLimited.text(Lang::En));
         let compat = String::from_utf8(refusal_bytes(Lang::Zh, true)).unwrap();
         assert!(compat.starts_with("HTTP/1.1 200 OK\r\n"));
