@@ -7,8 +7,8 @@ of the restriction); and tesseract with the alphabet as whitelist in two page mo
 Variants of each image: as served, grayscale, 2x upscale, 3x3 median, Otsu threshold, the usual
 chain of all four, and two colour separations (the dominant ink colour alone; saturated pixels
 alone, which drops any grey ink); and beyond those, so that nothing is tuned to them alone: 5x5
-median, Gaussian blur, 3x3 opening and closing, 3x upscale, the saturation channel as an image,
-and a local (mean) threshold.
+median, Gaussian blur, 3x3 opening and closing, 3x upscale, the saturation and hue channels as
+images, and a local (mean) threshold.
 
 A captcha counts as broken when ANY reader reads ANY variant exactly (case-insensitive).
 """
@@ -89,13 +89,15 @@ def variants(path):
     out = {
         # Beyond the issue's list, so that nothing is tuned to those alone: a wider median,
         # blur, morphological opening and closing (which remove thin lines of either
-        # polarity), 3x upscale, the saturation channel as an image, and a local threshold.
+        # polarity), 3x upscale, the saturation and hue channels as images, and a local
+        # threshold.
         "median5": gray.filter(ImageFilter.MedianFilter(5)),
         "blur": blur,
         "open3": gray.filter(ImageFilter.MinFilter(3)).filter(ImageFilter.MaxFilter(3)),
         "close3": gray.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3)),
         "up3": gray.resize((gray.width * 3, gray.height * 3), Image.BICUBIC),
         "saturation": sat,
+        "hue": hsv.getchannel("H"),
         "local-threshold": local_threshold(gray),
         "served": img,
         "gray": gray,

@@ -292,19 +292,32 @@ mod tests {
 
 #[cfg(test)]
 mod palette_tests {
-    use crate::draw::invert_lightness;
+    use crate::draw::{STRIPE_GROUND, pastel};
     use crate::{DEFAULT_BACKGROUND, DEFAULT_INK, contrast, luminance};
 
-    /// Inside a stripe every default ink, turned light, stands out from the background, turned
-    /// dark, as much as the ink does outside (WCAG AA for text), and keeps its hue.
+    /// HSV saturation, 0..=1.
+    fn saturation(c: [u8; 3]) -> f32 {
+        let (max, min) = (c.iter().max().copied(), c.iter().min().copied());
+        let (max, min) = (f32::from(max.unwrap_or(0)), f32::from(min.unwrap_or(0)));
+        if max == 0.0 { 0.0 } else { (max - min) / max }
+    }
+
+    /// Inside a stripe every default ink, as its pastel, stands out from the stripes' ground
+    /// (WCAG AA for text), keeps its hue, and flips polarity in luminance and in saturation
+    /// alike against what it is outside the stripes.
     #[test]
-    fn the_inverted_default_inks_stand_out_from_the_inverted_background() {
-        let bg = invert_lightness(DEFAULT_BACKGROUND);
-        assert!(luminance(bg) < 0.02, "{bg:?}");
+    fn the_stripe_colours_flip_polarity_and_keep_contrast_and_hue() {
+        assert!(luminance(STRIPE_GROUND) < luminance(DEFAULT_BACKGROUND));
         for ink in DEFAULT_INK {
-            let light = invert_lightness(ink);
-            assert!(contrast(light, bg) >= 4.5, "{ink:?} -> {light:?}");
-            assert!(luminance(light) > luminance(ink), "{ink:?} -> {light:?}");
+            let light = pastel(ink);
+            assert!(
+                contrast(light, STRIPE_GROUND) >= 4.5,
+                "{ink:?} -> {light:?}"
+            );
+            assert!(luminance(light) > luminance(STRIPE_GROUND));
+            assert!(luminance(ink) < luminance(DEFAULT_BACKGROUND));
+            assert!(saturation(light) < saturation(STRIPE_GROUND), "{light:?}");
+            assert!(saturation(ink) > saturation(DEFAULT_BACKGROUND), "{ink:?}");
             let order = |c: [u8; 3]| {
                 let mut i = [0usize, 1, 2];
                 i.sort_by_key(|&k| c[k]);

@@ -20,47 +20,59 @@ pub(crate) const INVERTED: u8 = (TINT_BASE + crate::MAX_INKS) as u8;
 
 /// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`
 /// (the crowded style), padding up to [`TINT_BASE`], one light tint of each ink, padding up to
-/// [`INVERTED`], and then the lightness-inverted twin of every colour before it.
+/// [`INVERTED`], and then the same again in the stripes' colours: [`STRIPE_GROUND`] for the
+/// background and each ink's pastel ([`pastel`]) for the ink.
 pub(crate) fn palette(background: [u8; 3], inks: &[[u8; 3]], tints: bool) -> Arc<[[u8; 3]]> {
-    let mut out = vec![background];
-    for ink in inks {
-        for level in 1..=LEVELS {
-            let t = f32::from(level) / f32::from(LEVELS);
-            let mix = |c: usize| {
-                (f32::from(background[c]) + (f32::from(ink[c]) - f32::from(background[c])) * t)
-                    .round() as u8
-            };
-            out.push([mix(0), mix(1), mix(2)]);
-        }
-    }
+    let mut out = Vec::with_capacity(2 * usize::from(INVERTED));
+    ramps(&mut out, background, inks.iter().copied(), tints);
     if tints {
-        out.resize(TINT_BASE, background);
-        for ink in inks {
-            let mix = |c: usize| {
-                (f32::from(background[c])
-                    + (f32::from(ink[c]) - f32::from(background[c])) * TINT_MIX)
-                    .round() as u8
-            };
-            out.push([mix(0), mix(1), mix(2)]);
-        }
         out.resize(usize::from(INVERTED), background);
-        out.extend_from_within(..);
-        for c in &mut out[usize::from(INVERTED)..] {
-            *c = invert_lightness(*c);
-        }
+        ramps(
+            &mut out,
+            STRIPE_GROUND,
+            inks.iter().map(|&ink| pastel(ink)),
+            true,
+        );
     }
     out.into()
 }
 
-/// The colour of the same hue and saturation with the opposite HSL lightness.
-///
-/// Lightness is the mean of the largest and smallest channel; moving every channel by the same
-/// amount keeps hue and chroma, and moving it by `1 - max - min` turns `(max, min)` into
-/// `(1 - min, 1 - max)`: dark ink becomes light ink of its own hue, the light background dark.
-pub(crate) fn invert_lightness(c: [u8; 3]) -> [u8; 3] {
-    let (max, min) = (c.iter().max(), c.iter().min());
-    let shift = 255 - i16::from(*max.unwrap_or(&0)) - i16::from(*min.unwrap_or(&0));
-    c.map(|v| (i16::from(v) + shift).clamp(0, 255) as u8)
+/// Appends `ground`, each ink's coverage steps over it and (with `tints`) each ink's tint.
+fn ramps(
+    out: &mut Vec<[u8; 3]>,
+    ground: [u8; 3],
+    inks: impl Iterator<Item = [u8; 3]> + Clone,
+    tints: bool,
+) {
+    let base = out.len();
+    out.push(ground);
+    for ink in inks.clone() {
+        for level in 1..=LEVELS {
+            out.push(mix(ground, ink, f32::from(level) / f32::from(LEVELS)));
+        }
+    }
+    if tints {
+        out.resize(base + TINT_BASE, ground);
+        out.extend(inks.map(|ink| mix(ground, ink, TINT_MIX)));
+    }
+}
+
+/// `a` moved a share `t` of the way to `b`, per channel.
+fn mix(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
+    let channel =
+        |c: usize| (f32::from(a[c]) + (f32::from(b[c]) - f32::from(a[c])) * t).round() as u8;
+    [channel(0), channel(1), channel(2)]
+}
+
+/// The ground of the polarity stripes: dark, and saturated, so that a saturation channel shows
+/// the stripes as strongly as a luminance one.
+pub(crate) const STRIPE_GROUND: [u8; 3] = [18, 26, 70];
+
+/// An ink's colour inside the stripes: its hue, light, and less saturated than the ground, so
+/// that the letter flips polarity in luminance and in saturation alike. Any ink dark enough for
+/// the background (4.5:1) gives a pastel with well over 4.5:1 against [`STRIPE_GROUND`].
+pub(crate) fn pastel(ink: [u8; 3]) -> [u8; 3] {
+    mix([255, 255, 255], ink, 0.12)
 }
 
 /// Closed polylines in canvas pixels, ready to fill.

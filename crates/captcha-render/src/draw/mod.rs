@@ -22,9 +22,9 @@ use rand::{Rng, RngExt};
 use crate::Style;
 use crate::shape::Shape;
 
-#[cfg(test)]
-pub(crate) use canvas::invert_lightness;
 pub(crate) use canvas::{Canvas, INVERTED, Paint, Path, fill_in_strips, palette};
+#[cfg(test)]
+pub(crate) use canvas::{STRIPE_GROUND, pastel};
 pub(crate) use layout::{Layout, MAX_OFFSET_EM, Pose, Posed, pose};
 #[cfg(feature = "test-util")]
 pub use picture::GlyphMask;
