@@ -72,7 +72,7 @@ pub(crate) const STRIPE_GROUND: [u8; 3] = [18, 26, 70];
 /// that the letter flips polarity in luminance and in saturation alike. Any ink dark enough for
 /// the background (4.5:1) gives a pastel with well over 4.5:1 against [`STRIPE_GROUND`].
 pub(crate) fn pastel(ink: [u8; 3]) -> [u8; 3] {
-    mix([255, 255, 255], ink, 0.12)
+    mix([255, 255, 255], ink, 0.2)
 }
 
 /// Closed polylines in canvas pixels, ready to fill.
