@@ -1,5 +1,5 @@
 //! Polarity stripes: narrow bands across the whole picture where every colour is swapped for
-//! its lightness-inverted twin, so each letter turns from dark-on-light to light-on-dark and
+//! its stripe twin (a dark saturated ground, pale inks), so each letter turns from dark-on-light to light-on-dark and
 //! back every few pixels along its strokes.
 //!
 //! A person sees one letter in one hue whatever the polarity; a CNN solver sees strokes whose

@@ -15,7 +15,7 @@ pub(crate) const TINT_BASE: usize = 1 + crate::MAX_INKS * LEVELS as usize;
 /// Share of ink in a tint: light enough that the outline keeps its contrast against it, with
 /// room to spare where stripes darken part of what surrounds the outline.
 const TINT_MIX: f32 = 0.12;
-/// Offset of each colour's lightness-inverted twin in the crowded style's palette.
+/// Offset of each colour's stripe twin (dark ground, pale ink) in the crowded style's palette.
 pub(crate) const INVERTED: u8 = (TINT_BASE + crate::MAX_INKS) as u8;
 
 /// Builds the palette: background, then `LEVELS` coverage steps for each ink; with `tints`
@@ -207,7 +207,7 @@ impl Canvas {
     }
 
     /// Swaps each pixel that `dark_row(y, row)` marks in its row for the pixel's
-    /// lightness-inverted twin (the palette must have the twins: see [`palette`]). Answer ink
+    /// stripe twin (the palette must have the twins: see [`palette`]). Answer ink
     /// keeps counting as visible: it is still the glyph's own ink, in the other polarity.
     pub(crate) fn invert_where(&mut self, mut dark_row: impl FnMut(usize, &mut [bool])) {
         let mut row = vec![false; self.width];
