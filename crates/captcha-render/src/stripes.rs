@@ -108,22 +108,35 @@ impl Stripes {
                 .any(|b| x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3])
     }
 
-    /// The contrast each glyph would keep under this striping.
-    fn contrasts(&self, canvas: &Canvas, lum: &[f32], glyphs: &[GlyphPixels], out: &mut Vec<f32>) {
+    /// The contrast each glyph would keep under this striping, from counts of the palette
+    /// indices its ink and its ring would show (`by_lum`: the indices in order of luminance).
+    fn contrasts(
+        &self,
+        canvas: &Canvas,
+        lum: &[f32],
+        by_lum: &[usize],
+        glyphs: &[GlyphPixels],
+        out: &mut Vec<f32>,
+    ) {
         let offsets: Vec<f32> = (0..canvas.height).map(|y| self.row_offset(y)).collect();
         let shown = |i: usize| {
             let p = usize::from(canvas.pixels[i]);
             if self.dark(&offsets, canvas.width, i) {
-                lum[p + usize::from(INVERTED)]
+                p + usize::from(INVERTED)
             } else {
-                lum[p]
+                p
             }
+        };
+        let median = |pixels: &[usize]| {
+            let mut count = [0u32; 256];
+            for &i in pixels {
+                count[shown(i)] += 1;
+            }
+            median_of_counts(&count, pixels.len(), lum, by_lum)
         };
         out.clear();
         for g in glyphs {
-            let ink = median(g.ink.iter().map(|&i| shown(i)).collect());
-            let ring = median(g.ring.iter().map(|&i| shown(i)).collect());
-            out.push(contrast_of_luminances(ink, ring));
+            out.push(contrast_of_luminances(median(&g.ink), median(&g.ring)));
         }
     }
 
@@ -136,24 +149,26 @@ impl Stripes {
         em_px: f32,
     ) -> Self {
         let lum: Vec<f32> = palette.iter().map(|&c| luminance(c)).collect();
+        let mut by_lum: Vec<usize> = (0..lum.len()).collect();
+        by_lum.sort_by(|&a, &b| lum[a].total_cmp(&lum[b]));
         let glyphs = glyph_pixels(canvas);
         let mut contrasts = Vec::with_capacity(glyphs.len());
         let mut best = Stripes::random(rng, em_px);
-        best.contrasts(canvas, &lum, &glyphs, &mut contrasts);
+        best.contrasts(canvas, &lum, &by_lum, &glyphs, &mut contrasts);
         let mut best_worst = contrasts.iter().copied().fold(f32::MAX, f32::min);
         for _ in 1..TRIES {
             if best_worst >= MIN_CONTRAST {
                 return best;
             }
             let s = Stripes::random(rng, em_px);
-            s.contrasts(canvas, &lum, &glyphs, &mut contrasts);
+            s.contrasts(canvas, &lum, &by_lum, &glyphs, &mut contrasts);
             let worst = contrasts.iter().copied().fold(f32::MAX, f32::min);
             if worst > best_worst {
                 (best, best_worst) = (s, worst);
             }
         }
         if best_worst < MIN_CONTRAST {
-            best.contrasts(canvas, &lum, &glyphs, &mut contrasts);
+            best.contrasts(canvas, &lum, &by_lum, &glyphs, &mut contrasts);
             let (w, h) = (canvas.width, canvas.height);
             for (g, &c) in glyphs.iter().zip(&contrasts) {
                 if c < MIN_CONTRAST {
@@ -171,13 +186,18 @@ impl Stripes {
     }
 }
 
-/// The median of `v` (the upper one of an even count; 0 when empty).
-fn median(mut v: Vec<f32>) -> f32 {
-    if v.is_empty() {
-        return 0.0;
+/// The median luminance of `n` pixels counted by palette index in `count` (the upper one of an
+/// even count; 0 when there are none), walking the indices in order of luminance.
+fn median_of_counts(count: &[u32; 256], n: usize, lum: &[f32], by_lum: &[usize]) -> f32 {
+    let mid = n / 2;
+    let mut seen = 0usize;
+    for &i in by_lum {
+        seen += count[i] as usize;
+        if seen > mid {
+            return lum[i];
+        }
     }
-    let mid = v.len() / 2;
-    *v.select_nth_unstable_by(mid, f32::total_cmp).1
+    0.0
 }
 
 /// Each answer glyph's ink (what it inked at coverage of a half or more) and the pixels within
