@@ -86,6 +86,8 @@ pub(crate) fn draw<R: Rng + ?Sized>(
         canvas.fill(&outline, ink, Paint::Ink);
     }
 
+    // The stripes' guard reads what the answer glyphs inked.
+    canvas.track_answer_ink();
     for (i, g) in posed.iter().enumerate() {
         layout.outline(g, i, &warp, &mut outline);
         stroke.clear();

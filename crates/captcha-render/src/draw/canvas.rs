@@ -114,9 +114,13 @@ pub(crate) struct Canvas {
     /// For each pixel, a bit per answer glyph (by its number less one) whose outline fill
     /// reached it at all, however faintly: not part of what surrounds that glyph.
     pub(crate) touched: Vec<u16>,
-    /// The number of the answer glyph being drawn (0: none), and how many have begun.
+    /// The number of the answer glyph being drawn (0: none, or not tracked), and how many have
+    /// begun.
     glyph: u8,
     glyphs: u8,
+    /// Whether `inked` and `touched` are kept (only a style that checks what it draws after
+    /// the glyphs needs them).
+    tracking: bool,
     /// Answer ink of each glyph drawn so far, and the one being drawn.
     #[cfg(feature = "test-util")]
     masks: Vec<GlyphMask>,
@@ -153,11 +157,17 @@ impl Canvas {
             touched: Vec::new(),
             glyph: 0,
             glyphs: 0,
+            tracking: false,
             #[cfg(feature = "test-util")]
             masks: Vec::new(),
             #[cfg(feature = "test-util")]
             recording: None,
         }
+    }
+
+    /// Keeps, from here on, which answer glyphs ink each pixel (`inked`, `touched`).
+    pub(crate) fn track_answer_ink(&mut self) {
+        self.tracking = true;
     }
 
     pub(crate) fn put(&mut self, i: usize, ink: usize, level: u8) {
@@ -167,9 +177,11 @@ impl Canvas {
     /// What is filled from here to [`Self::end_glyph`] is one answer glyph's ink.
     pub(crate) fn begin_glyph(&mut self) {
         self.glyphs = self.glyphs.saturating_add(1);
-        self.glyph = self.glyphs;
-        self.inked.resize(self.pixels.len(), 0);
-        self.touched.resize(self.pixels.len(), 0);
+        if self.tracking {
+            self.glyph = self.glyphs;
+            self.inked.resize(self.pixels.len(), 0);
+            self.touched.resize(self.pixels.len(), 0);
+        }
         #[cfg(feature = "test-util")]
         {
             self.recording = Some(GlyphMask {
