@@ -207,13 +207,21 @@ pub(super) fn info_field(text: &str, field: &str) -> Option<String> {
 }
 
 /// Polls `ready` until it holds or `READY_TIMEOUT` passes.
-pub(super) fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+pub(super) fn wait_until(what: &str, ready: impl FnMut() -> bool) {
+    assert!(ready_in_time(ready), "timed out waiting for {what}");
+}
+
+/// Polls `ready` until it holds (true) or `READY_TIMEOUT` passes (false).
+pub(super) fn ready_in_time(mut ready: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + READY_TIMEOUT;
     while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            return false;
+        }
         // Polling with a deadline: each turn re-checks the real state.
         std::thread::sleep(Duration::from_millis(50));
     }
+    true
 }
 
 /// `count` ports below 55536 whose port + 10000 (a Cluster bus port) is

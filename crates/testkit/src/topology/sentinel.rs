@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use super::process::{
-    Guarded, Scratch, Wire, common_args, free_port_pairs, info_field, wait_until,
+    Guarded, Scratch, Wire, common_args, free_port_pairs, info_field, ready_in_time, wait_until,
 };
 use super::tls::{make_split_certificates, tls_args};
 
@@ -42,9 +42,10 @@ impl RedisSentinel {
     /// and the two other Sentinels.
     ///
     /// # Panics
-    /// When something does not start or the Sentinels do not agree in time.
+    /// When something does not start, or the Sentinels do not agree in time on
+    /// three fresh tries.
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch_retrying(false)
     }
 
     /// Like [`start`](Self::start), but everything speaks TLS only (`--port 0`),
@@ -57,10 +58,19 @@ impl RedisSentinel {
     /// When `openssl` or a TLS-capable `redis-server` is missing, or the
     /// Sentinels do not agree in time.
     pub fn start_tls() -> Self {
-        Self::launch(true)
+        Self::launch_retrying(true)
     }
 
-    fn launch(tls: bool) -> Self {
+    /// Launches the topology, on fresh ports and processes up to three times: beside a
+    /// test binary's other servers, a port found free can be taken before a Sentinel binds it,
+    /// and then the Sentinels never meet.
+    fn launch_retrying(tls: bool) -> Self {
+        (0..3)
+            .find_map(|_| Self::launch(tls))
+            .expect("timed out three times waiting for the Sentinels to know each other")
+    }
+
+    fn launch(tls: bool) -> Option<Self> {
         let scratch = Scratch::new(if tls { "tls-sentinel" } else { "sentinel" });
         let dir = scratch.path();
         let wire = if tls {
@@ -90,12 +100,15 @@ impl RedisSentinel {
             p.to_string(),
         ]);
         let replica = Guarded::spawn(r, &replica_args);
-        wait_until("the Sentinel replica's link", || {
+        let linked = ready_in_time(|| {
             wire.ask(r, &["INFO", "replication"])
                 .and_then(|t| info_field(&t, "master_link_status"))
                 .as_deref()
                 == Some("up")
         });
+        if !linked {
+            return None;
+        }
         let sentinels = ports[2..]
             .iter()
             .map(|&s| {
@@ -136,12 +149,11 @@ impl RedisSentinel {
             wire,
             scratch,
         };
-        topology.wait_sentinels_agree();
-        topology
+        topology.sentinels_agree_in_time().then_some(topology)
     }
 
-    fn wait_sentinels_agree(&self) {
-        wait_until("the Sentinels to know each other", || {
+    fn sentinels_agree_in_time(&self) -> bool {
+        ready_in_time(|| {
             self.sentinels.iter().all(|s| {
                 let Some(master) = sentinel_master(&self.wire, s.port) else {
                     return false;
@@ -156,7 +168,7 @@ impl RedisSentinel {
                     && field("num-slaves") == Some("1")
                     && field("flags") == Some("master")
             })
-        });
+        })
     }
 
     /// Sentinel URLs (`redis://127.0.0.1:<port>`, or `rediss://` for a
