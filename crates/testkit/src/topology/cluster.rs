@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use super::process::{
-    Guarded, Scratch, Wire, common_args, free_port_pairs, info_field, wait_until,
+    Guarded, Scratch, Wire, common_args, free_port_pairs, info_field, ready_in_time, wait_until,
 };
 use super::tls::{make_certificates, tls_args};
 
@@ -56,9 +56,10 @@ impl RedisCluster {
     /// link to its primary is up.
     ///
     /// # Panics
-    /// When the nodes do not start or the Cluster does not form in time.
+    /// When the nodes do not start on three fresh tries, or the Cluster does not
+    /// form in time.
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch_retrying(false)
     }
 
     /// Like [`start`](Self::start), but every node speaks TLS only (`--port 0`),
@@ -70,10 +71,19 @@ impl RedisCluster {
     /// When `openssl` or a TLS-capable `redis-server` is missing, or the
     /// Cluster does not form in time.
     pub fn start_tls() -> Self {
-        Self::launch(true)
+        Self::launch_retrying(true)
     }
 
-    fn launch(tls: bool) -> Self {
+    /// Launches the Cluster, on fresh ports and processes up to three times: beside a test
+    /// binary's other servers, a port (or its bus port) found free can be taken before a node
+    /// binds it, and then that node never answers.
+    fn launch_retrying(tls: bool) -> Self {
+        (0..3)
+            .find_map(|_| Self::launch(tls))
+            .expect("timed out three times waiting for a cluster node to answer PING")
+    }
+
+    fn launch(tls: bool) -> Option<Self> {
         let scratch = Scratch::new(if tls { "tls-cluster" } else { "cluster" });
         let dir = scratch.path();
         let wire = if tls {
@@ -110,8 +120,8 @@ impl RedisCluster {
             }
             nodes.push(Guarded::spawn(port, &args));
         }
-        for &port in &ports {
-            wait_until("a cluster node to answer PING", || wire.pings(port));
+        if !ports.iter().all(|&port| ready_in_time(|| wire.pings(port))) {
+            return None;
         }
         let out = wire
             .cli()
@@ -141,7 +151,7 @@ impl RedisCluster {
             scratch,
         };
         cluster.wait_healthy("the Cluster to form");
-        cluster
+        Some(cluster)
     }
 
     /// Seed URLs of every node (`redis://127.0.0.1:<port>`, or
